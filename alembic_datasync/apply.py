@@ -1,0 +1,124 @@
+"""Apply plans: set-based INSERT, UPDATE and DELETE statements in one transaction.
+
+Rows are written in groups that share a column set: one executemany INSERT per
+group of new rows, one executemany UPDATE keyed by the key columns per group of
+changed columns, one DELETE per dataset.  A plan with nothing to do sends no
+statement at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, tuple_
+from sqlalchemy import exc as sa_exc
+
+from .errors import ApplyFailed
+from .plan import DatasetPlan, RowChange
+
+# Keeps the bound parameters of one DELETE ... IN (...) well under every
+# database's limit (SQLite's is 32,766).
+_DELETE_CHUNK = 5_000
+
+
+@contextmanager
+def write_transaction(connection: Connection) -> Iterator[None]:
+    """A transaction for the writes: our own, or a SAVEPOINT inside the caller's.
+
+    On SQLite the writes join the caller's transaction directly: the pysqlite
+    driver does not open its transaction for a SELECT, so a SAVEPOINT there
+    would start (and its RELEASE commit) a transaction of its own.  A failure
+    then leaves the rollback to the caller, who owns the transaction.
+    """
+    if not connection.in_transaction():
+        with connection.begin():
+            yield
+    elif connection.dialect.name == "sqlite":
+        yield
+    else:
+        with connection.begin_nested():
+            yield
+
+
+def apply_plans(connection: Connection, plans: Sequence[DatasetPlan]) -> None:
+    """Write every plan, all or nothing; `ApplyFailed` when the database refuses a statement."""
+    if not any(plan.has_changes for plan in plans):
+        return
+    with write_transaction(connection):
+        # Deletes first, children (declared later) before parents, so that
+        # freed unique values and foreign keys are available to what follows.
+        for plan in reversed(plans):
+            _run(connection, plan, "delete", _delete, plan.deletes)
+        for plan in plans:
+            _run(connection, plan, "update", _update, plan.updates)
+            _run(connection, plan, "insert", _insert, plan.creates)
+
+
+def _run(
+    connection: Connection,
+    plan: DatasetPlan,
+    verb: str,
+    write: Any,
+    changes: list[RowChange],
+) -> None:
+    if not changes:
+        return
+    try:
+        write(connection, plan.table, plan.dataset.key_columns, changes)
+    except sa_exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise ApplyFailed(
+            f"{plan.dataset.display_path}: the database refused to {verb} rows of "
+            f"{plan.dataset.label!r}: {reason}; nothing was written"
+        ) from None
+
+
+def _groups(changes: list[RowChange], columns_of: Any) -> dict[tuple[str, ...], list[RowChange]]:
+    groups: dict[tuple[str, ...], list[RowChange]] = {}
+    for change in changes:
+        groups.setdefault(columns_of(change), []).append(change)
+    return groups
+
+
+def _insert(
+    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
+) -> None:
+    order = {c.name: i for i, c in enumerate(table.columns)}
+    columns_of = lambda change: tuple(sorted(change.values, key=order.__getitem__))  # noqa: E731
+    for columns, group in _groups(changes, columns_of).items():
+        # inline(): nothing to fetch back, so no RETURNING of generated keys.
+        statement = table.insert().inline()
+        connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
+
+
+def _update(
+    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
+) -> None:
+    columns_of = lambda change: tuple(c.column for c in change.changes)  # noqa: E731
+    for columns, group in _groups(changes, columns_of).items():
+        statement = (
+            table.update()
+            .where(and_(*(table.c[k] == bindparam(f"_ds_key_{i}") for i, k in enumerate(key))))
+            .values({table.c[c]: bindparam(f"_ds_new_{i}") for i, c in enumerate(columns)})
+        )
+        params = []
+        for change in group:
+            param = {f"_ds_key_{i}": value for i, value in enumerate(change.key)}
+            param.update({f"_ds_new_{i}": c.new for i, c in enumerate(change.changes)})
+            params.append(param)
+        connection.execute(statement, params)
+
+
+def _delete(
+    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
+) -> None:
+    columns = [table.c[k] for k in key]
+    for start in range(0, len(changes), _DELETE_CHUNK):
+        chunk = changes[start : start + _DELETE_CHUNK]
+        if len(columns) == 1:
+            condition = columns[0].in_([change.key[0] for change in chunk])
+        else:
+            condition = tuple_(*columns).in_([change.key for change in chunk])
+        connection.execute(table.delete().where(condition))

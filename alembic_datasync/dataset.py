@@ -1,0 +1,59 @@
+"""`Dataset`: one YAML file bound to one table and its key column(s)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Declares that the rows of ``path`` belong in ``table``, matched on ``key``.
+
+    ``path`` is relative to the folder of the Alembic config file when synced by
+    Alembic, and to the ``base_dir`` given to the Python API otherwise (the
+    current directory by default).  ``key`` names the column, or columns, that
+    identify a row: one name, or a sequence of names for a composite key.
+
+    ``prune=True`` deletes rows of the table that the file no longer lists.  A
+    file with no rows at all never prunes the whole table unless
+    ``allow_empty=True`` says that an empty table is what you mean.
+    """
+
+    path: str | os.PathLike[str]
+    table: str
+    key: str | Sequence[str]
+    schema: str | None = None
+    prune: bool = False
+    allow_empty: bool = False
+    name: str | None = None
+    key_columns: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        keys = (self.key,) if isinstance(self.key, str) else tuple(self.key)
+        if not keys or not all(isinstance(k, str) and k for k in keys):
+            raise ValueError(f"Dataset for table {self.table!r}: key must name at least one column")
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"Dataset for table {self.table!r}: key names a column twice")
+        object.__setattr__(self, "key_columns", keys)
+
+    @property
+    def label(self) -> str:
+        """The name used in output: ``name`` if given, else the table's (schema-qualified) name."""
+        if self.name:
+            return self.name
+        return f"{self.schema}.{self.table}" if self.schema else self.table
+
+    @property
+    def display_path(self) -> str:
+        """The path as the user wrote it, with forward slashes."""
+        return Path(self.path).as_posix()
+
+    def resolve(self, base_dir: str | os.PathLike[str] | None) -> Path:
+        """The file's absolute location, relative paths taken from ``base_dir`` (default: cwd)."""
+        path = Path(self.path).expanduser()
+        if path.is_absolute():
+            return path
+        return Path(base_dir if base_dir is not None else os.getcwd()) / path

@@ -1,0 +1,76 @@
+"""The exceptions alembic_datasync raises, all under one base.
+
+`DatasyncError` subclasses Alembic's `CommandError`, so the stock `alembic`
+command line prints any of them as a one-line ``FAILED: ...`` with no
+traceback.  Each carries the positions of what it reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alembic.util import CommandError
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A place in a dataset file: path as the user wrote it, 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a dataset: where, and a message that says what to do."""
+
+    position: Position | str | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.position is None:
+            return self.message
+        return f"{self.position}: {self.message}"
+
+
+class DatasyncError(CommandError):
+    """Base class of every error alembic_datasync raises on purpose."""
+
+
+class DatasetFileMissing(DatasyncError):
+    """A dataset's file does not exist."""
+
+    def __init__(self, dataset: str, path: str) -> None:
+        self.dataset = dataset
+        self.path = path
+        super().__init__(
+            f"{path}: dataset file for {dataset!r} not found; create it, or fix the path "
+            f"in the Dataset(...) declaration"
+        )
+
+
+class InvalidDatasets(DatasyncError):
+    """The dataset files have problems; nothing was written.
+
+    ``problems`` lists every problem found in every file, in file order.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = "1 problem" if count == 1 else f"{count} problems"
+        lines = [f"{head} in dataset files, nothing written:"]
+        lines.extend(f"  {problem}" for problem in self.problems)
+        super().__init__("\n".join(lines))
+
+
+class ApplyFailed(DatasyncError):
+    """The database refused a statement of the sync; the whole sync was rolled back."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)

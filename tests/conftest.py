@@ -1,0 +1,66 @@
+"""Fixtures: one test body runs on SQLite, PostgreSQL and MySQL/MariaDB (see databases.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from databases import DATABASES, isolated_database
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.URL]:
+    """A fresh, empty database on each of SQLite, PostgreSQL and MySQL."""
+    with isolated_database(request.param, tmp_path) as url:
+        yield url
+
+
+@dataclass
+class StatementLog:
+    """The statements an engine sent, as SQLAlchemy passed them to the driver."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self.statements if WRITE.match(s)]
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def engine(database_url: sa.URL) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def statements(engine: sa.Engine) -> StatementLog:
+    """Every statement ``engine`` sends from now on (executemany counts once)."""
+    log = StatementLog()
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        log.statements.append(statement)
+
+    return log
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """With DATASYNC_REQUIRE_DATABASES=1 (CI), a skipped test is a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("DATASYNC_REQUIRE_DATABASES") == "1":
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may be skipped: {report.longrepr}"
