@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from app.models import Base
 
 from alembic_datasync import Dataset, DatasyncError, sync
-from app.models import Base
 
 HERE = Path(__file__).parent
 DATASETS = [Dataset("config/llm_nodes.yaml", table="llm_node_configuration", key="node_name")]
