@@ -12,11 +12,13 @@ from .dataset import Dataset
 from .errors import (
     ApplyFailed,
     DatasetFileMissing,
+    DatasetsOutOfSync,
     DatasyncError,
     InvalidDatasets,
     Position,
     Problem,
 )
+from .hook import DataSync
 from .plan import ColumnChange, DatasetPlan, RowChange
 from .sync import SyncReport, apply, plan, sync
 
@@ -28,9 +30,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "ApplyFailed",
     "ColumnChange",
+    "DataSync",
     "Dataset",
     "DatasetFileMissing",
     "DatasetPlan",
+    "DatasetsOutOfSync",
     "DatasyncError",
     "InvalidDatasets",
     "Position",

@@ -74,3 +74,17 @@ class ApplyFailed(DatasyncError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class DatasetsOutOfSync(DatasyncError):
+    """``--check`` found the database differs from the dataset files.
+
+    ``report`` is the plan that would bring the database in line.
+    """
+
+    def __init__(self, report: object) -> None:
+        self.report = report
+        super().__init__(
+            "the database differs from the dataset files (pending changes or manual edits); "
+            "`alembic upgrade head` or `alembic datasync` brings it in line"
+        )
