@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import StatementLog
 
 from alembic_datasync import Dataset, sync
+
+from conftest import StatementLog
 
 metadata = sa.MetaData()
 typed = sa.Table(

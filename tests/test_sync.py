@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import StatementLog
 
 from alembic_datasync import Dataset, InvalidDatasets, SyncReport, plan, sync
+
+from conftest import StatementLog
 
 metadata = sa.MetaData()
 llm_nodes = sa.Table(
