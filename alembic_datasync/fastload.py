@@ -37,9 +37,19 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
+from . import load
 from .dataset import Dataset
 from .errors import Position
 from .load import Row, parse_rows
+
+#: load.py's rule for which values keep the text they were written as (``NO``
+#: read as false...), applied to the same node it would see; absent in
+#: versions of load.py that keep no such texts.
+_keeps_text: Callable[[ScalarNode], bool] | None = getattr(load, "_is_retyped_plain_scalar", None)
+_ROW_FIELDS = getattr(Row, "__dataclass_fields__", {})
+
+#: How deeply load.py lets collections nest (its DEFAULT_MAX_DEPTH where it has one).
+DEFAULT_MAX_DEPTH: int = getattr(load, "DEFAULT_MAX_DEPTH", 100)
 
 #: PyYAML's C loader, or None where PyYAML was built without libyaml.
 _CLoader: Any = getattr(yaml, "CSafeLoader", None)
@@ -82,19 +92,21 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def fast_rows(source: bytes | str, dataset: Dataset) -> list[Row] | None:
+def fast_rows(
+    source: bytes | str, dataset: Dataset, *, max_depth: int = DEFAULT_MAX_DEPTH
+) -> list[Row] | None:
     """The rows `load.parse_rows` gives for ``source``, or None when it must be asked itself.
 
     None means the file uses something only the full loader handles (anchors,
-    aliases, merge keys, tags on collections, several documents) or has a
-    problem to report; never that the rows would differ.
+    aliases, merge keys, tags on collections, several documents, nesting near
+    ``max_depth``) or has a problem to report; never that the rows would differ.
     """
     if not _fast_path_available():
         return None
-    loader = _CLoader(source)
+    loader = _CLoader(source.encode("utf-8") if isinstance(source, str) else source)
     try:
         with _collector_paused():
-            return _RowBuilder(loader, dataset).rows()
+            return _RowBuilder(loader, dataset, max_depth).rows()
     except Exception:  # any surprise is the full loader's to report, as it always did
         return None
     finally:
@@ -109,19 +121,35 @@ def parse_rows_fast(source: bytes | str, dataset: Dataset) -> list[Row]:
     return rows
 
 
+def _make_row(
+    values: dict[str, Any],
+    position: Position,
+    positions: dict[str, tuple[int, int]],
+    texts: dict[str, str],
+) -> Row:
+    if "scalar_texts" in _ROW_FIELDS:
+        extra: dict[str, Any] = {"scalar_texts": texts}
+        return Row(values, position, positions, **extra)
+    return Row(values, position, positions)
+
+
 class _RowBuilder:
     """Rows from one loader's events; raises `_LeaveFastPath` at anything unusual."""
 
-    def __init__(self, loader: Any, dataset: Dataset) -> None:
+    def __init__(self, loader: Any, dataset: Dataset, max_depth: int) -> None:
         self.loader = loader
         self.next_event: Callable[[], Any] = loader.get_event
         self.dataset = dataset
         self.path = dataset.display_path
+        # load.py refuses a collection nested max_depth deep; stay well short of it.
+        self.deepest_value = max_depth - 3
         self.claimed_first_chars = frozenset(loader.yaml_implicit_resolvers)
         self.constructors: dict[Any, Any] = loader.yaml_constructors
         # Plain scalars that resolve to something other than a string repeat a
         # lot (true, 0.2, 2000): resolve and construct each text once.
-        self.plain_values: dict[str, Any] = {}
+        self.plain_values: dict[str, tuple[Any, bool]] = {}
+        # Whether the last scalar built as neither str nor None keeps its text.
+        self.keeps_text = False
 
     def rows(self) -> list[Row]:
         self._expect(StreamStartEvent)
@@ -153,7 +181,10 @@ class _RowBuilder:
             raise _LeaveFastPath
 
     def _scalar(self, event: Any) -> Any:
-        """The value SafeConstructor builds for a scalar event (no anchor)."""
+        """The value SafeConstructor builds for a scalar event (no anchor).
+
+        A result other than a str or None also sets ``keeps_text``.
+        """
         if event.anchor is not None:
             raise _LeaveFastPath
         value: str = event.value
@@ -163,35 +194,39 @@ class _RowBuilder:
                 return value  # quoted: always a str
             if value and value[0] not in self.claimed_first_chars:
                 return value  # plain, and no resolver claims its first character
-            known = self.plain_values.get(value, _UNSEEN)
-            if known is not _UNSEEN:
-                return known
-            built = self._construct(self.loader.resolve(ScalarNode, value, event.implicit), event)
-            self.plain_values[value] = built
+            known = self.plain_values.get(value)
+            if known is None:
+                tag = self.loader.resolve(ScalarNode, value, event.implicit)
+                known = self.plain_values[value] = self._construct(tag, event)
+            built, self.keeps_text = known
             return built
         if tag == "!":
             tag = self.loader.resolve(ScalarNode, value, event.implicit)
-        return self._construct(tag, event)
+        built, self.keeps_text = self._construct(tag, event)
+        return built
 
-    def _construct(self, tag: str, event: Any) -> Any:
+    def _construct(self, tag: str, event: Any) -> tuple[Any, bool]:
         if tag not in _SCALAR_TAGS:
             raise _LeaveFastPath
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-        return self.constructors[tag](self.loader, node)
+        built = self.constructors[tag](self.loader, node)
+        return built, _keeps_text is not None and _keeps_text(node)
 
-    def _value(self, event: Any) -> Any:
+    def _value(self, event: Any, depth: int) -> Any:
         """The fully built value that starts with ``event``: scalar, list or dict."""
         kind = type(event)
         if kind is ScalarEvent:
             return self._scalar(event)
         self._check_plain_collection(event)
+        if depth > self.deepest_value:
+            raise _LeaveFastPath
         if kind is SequenceStartEvent:
             items: list[Any] = []
             while True:
                 event = self.next_event()
                 if type(event) is SequenceEndEvent:
                     return items
-                items.append(self._value(event))
+                items.append(self._value(event, depth + 1))
         if kind is MappingStartEvent:
             mapping: dict[Any, Any] = {}
             seen: set[Any] = set()
@@ -206,20 +241,23 @@ class _RowBuilder:
                 if marker in seen:
                     raise _LeaveFastPath
                 seen.add(marker)
-                mapping[key] = self._value(self.next_event())
+                mapping[key] = self._value(self.next_event(), depth + 1)
         raise _LeaveFastPath  # an alias
 
-    def _row_mapping(self) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
-        """One row's values and their positions, after its MappingStartEvent."""
+    def _row_mapping(
+        self,
+    ) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str]]:
+        """One row's values, their positions and kept texts, after its MappingStartEvent."""
         values: dict[str, Any] = {}
         positions: dict[str, tuple[int, int]] = {}
+        texts: dict[str, str] = {}
         next_event = self.next_event
         scalar = self._scalar
         while True:
             event = next_event()
             if type(event) is not ScalarEvent:
                 if type(event) is MappingEndEvent:
-                    return values, positions
+                    return values, positions, texts
                 raise _LeaveFastPath
             column = scalar(event)
             if type(column) is not str or column in values:
@@ -227,9 +265,11 @@ class _RowBuilder:
             event = next_event()
             mark = event.start_mark
             if type(event) is ScalarEvent:
-                values[column] = scalar(event)
+                value = values[column] = scalar(event)
+                if value is not None and type(value) is not str and self.keeps_text:
+                    texts[column] = event.value
             else:
-                values[column] = self._value(event)
+                values[column] = self._value(event, 3)
             positions[column] = (mark.line + 1, mark.column + 1)
 
     def _keyed_rows(self) -> list[Row]:
@@ -246,6 +286,11 @@ class _RowBuilder:
             if type(event) is not ScalarEvent:
                 raise _LeaveFastPath
             key = self._scalar(event)
+            key_text = (
+                event.value
+                if key is not None and type(key) is not str and self.keeps_text
+                else None
+            )
             marker = ("bool", key) if isinstance(key, bool) else key
             if marker in seen:
                 raise _LeaveFastPath
@@ -255,16 +300,22 @@ class _RowBuilder:
             event = self.next_event()
             if type(event) is MappingStartEvent:
                 self._check_plain_collection(event)
-                values, positions = self._row_mapping()
+                values, positions, texts = self._row_mapping()
             elif type(event) is ScalarEvent and self._scalar(event) is None:
-                values, positions = {}, {}
+                values, positions, texts = {}, {}, {}
             else:
                 raise _LeaveFastPath
-            if key_column in values and values[key_column] != key:
-                raise _LeaveFastPath
+            if key_column in values:
+                # load.py reports a key column that disagrees; one that agrees
+                # is replaced by the key, with the key's text.
+                if values[key_column] != key:
+                    raise _LeaveFastPath
+                texts.pop(key_column, None)
             values[key_column] = key
             positions[key_column] = key_spot
-            rows.append(Row(values, Position(path, *key_spot), positions))
+            if key_text is not None:
+                texts[key_column] = key_text
+            rows.append(_make_row(values, Position(path, *key_spot), positions, texts))
 
     def _listed_rows(self) -> list[Row]:
         path = self.path
@@ -277,8 +328,6 @@ class _RowBuilder:
                 raise _LeaveFastPath
             self._check_plain_collection(event)
             mark: Any = event.start_mark
-            values, positions = self._row_mapping()
-            rows.append(Row(values, Position(path, mark.line + 1, mark.column + 1), positions))
-
-
-_UNSEEN: Any = object()
+            values, positions, texts = self._row_mapping()
+            position = Position(path, mark.line + 1, mark.column + 1)
+            rows.append(_make_row(values, position, positions, texts))

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yaml.nodes import ScalarNode
 
 from alembic_datasync import Dataset
 from alembic_datasync.fastload import fast_rows, parse_rows_fast
@@ -38,7 +39,16 @@ def typed(value: Any) -> Any:
 
 
 def strict(rows: list[Row]) -> list[Any]:
-    return [(typed(row.values), row.position, list(row.value_positions.items())) for row in rows]
+    """Everything a row holds, in order and typed (texts kept for retyped scalars too)."""
+    return [
+        (
+            typed(row.values),
+            row.position,
+            list(row.value_positions.items()),
+            list(getattr(row, "scalar_texts", {}).items()),
+        )
+        for row in rows
+    ]
 
 
 def outcome(parse: Any, text: str, dataset: Dataset) -> Any:
@@ -86,7 +96,7 @@ def check_agreement(text: str, dataset: Dataset) -> list[Row] | None:
         by_yaml_load = yaml_load_rows(text, dataset)
         # yaml.load's dict folds keys Python finds equal (true and 1) into one row.
         if by_yaml_load is not None and len(by_yaml_load) == len(full[1]):
-            assert [values for values, _, _ in full[1]] == by_yaml_load
+            assert [row[0] for row in full[1]] == by_yaml_load
     return fast
 
 
@@ -258,6 +268,14 @@ def test_byte_order_mark_and_crlf_line_ends() -> None:
     assert strict(fast_rows(data, KEYED) or []) == strict(parse_rows(data, KEYED))
 
 
+def test_deep_nesting_goes_to_the_full_loader() -> None:
+    deep = "a: {x: " + "[" * 150 + "]" * 150 + "}\n"
+    assert fast_rows(deep, KEYED) is None
+    check_agreement(deep, KEYED)
+    shallow = "a: {x: " + "[" * 20 + "1" + "]" * 20 + "}\n"
+    assert check_agreement(shallow, KEYED) is not None
+
+
 def test_collector_state_is_restored() -> None:
     import gc
 
@@ -381,3 +399,25 @@ def test_generated_files_mostly_take_the_fast_path() -> None:
     rows = check_agreement(text, KEYED)
     assert rows is not None
     assert len(rows) == len(usable)
+
+
+def test_kept_texts_follow_load_py_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts kept for retyped scalars come from load.py's own rule, whatever it says."""
+    from alembic_datasync import fastload, load
+
+    if not hasattr(load, "_is_retyped_plain_scalar"):
+        pytest.skip("this load.py keeps no scalar texts")
+
+    def unquoted_and_retyped(node: Any) -> bool:
+        return (
+            isinstance(node, ScalarNode)
+            and not node.style
+            and node.tag not in (load.STR_TAG, load.NULL_TAG)
+        )
+
+    monkeypatch.setattr(load, "_is_retyped_plain_scalar", unquoted_and_retyped)
+    monkeypatch.setattr(fastload, "_keeps_text", unquoted_and_retyped)
+    text = "no: {a: NO, b: 1.10, c: '1.10', d: text, e: ~, f: [yes], g: !!int 7}\n"
+    rows = check_agreement(text, KEYED)
+    assert rows is not None
+    assert rows[0].scalar_texts == {"a": "NO", "b": "1.10", "g": "7", "node_name": "no"}
