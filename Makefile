@@ -6,7 +6,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: example test lint check clean
+# Test workers: the suite is mostly waiting on databases and alembic subprocesses.
+WORKERS ?= 2
+LOWEST := .venv-lowest
+
+.PHONY: example test test-lowest lint check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +21,17 @@ example: $(STAMP)
 	cd example && PATH="$(CURDIR)/$(BIN):$$PATH" bash run_example.sh
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS)
+
+# The suite again on the lowest alembic, SQLAlchemy and PyYAML that pyproject allows.
+$(LOWEST)/.installed: pyproject.toml .ci/lowest-versions.txt
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c .ci/lowest-versions.txt -e '.[dev]'
+	touch $(LOWEST)/.installed
+
+test-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/python -m pytest -n $(WORKERS) -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,4 +41,4 @@ lint: $(STAMP)
 check: lint test
 
 clean:
-	rm -rf $(VENV) example/app.db
+	rm -rf $(VENV) $(LOWEST) example/app.db

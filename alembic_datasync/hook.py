@@ -160,7 +160,8 @@ class DataSync:
         except DatasyncError as exc:
             if strict:
                 raise
-            log.error("datasync: %s", exc)
+            for line in str(exc).splitlines():
+                log.error("datasync: %s", line)
             log.error("datasync: nothing written; the upgrade goes on (strict mode would fail it)")
             return None
         for line in report_lines(report):

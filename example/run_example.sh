@@ -1,10 +1,32 @@
 #!/usr/bin/env bash
-# The example end to end on a fresh SQLite file: first sync, then a no-op resync.
+# The seed's workflow end to end, on a scratch copy of this project and a new
+# SQLite file: deploy, deploy again, edit the YAML, see the plan, deploy.
 set -euo pipefail
-cd "$(dirname "$0")"
-rm -f app.db
-echo "\$ python sync_with_python_api.py   # first deploy: creates the 8 nodes"
-python sync_with_python_api.py
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/datasync-example.XXXXXX")"
+cp -r "$here/alembic.ini" "$here/app" "$here/config" "$here/migrations" "$here/scripts" "$work"
+cd "$work"
+unset DATABASE_URL
+
+step() { printf '\n$ %s\n' "$*"; "$@" 2>&1; }
+
+echo "# scratch copy of example/ in $work"
+echo "# first deploy: the migration creates the table, the sync creates the 8 nodes"
+step alembic upgrade head
 echo
-echo "\$ python sync_with_python_api.py   # next deploy, file unchanged: writes nothing"
-python sync_with_python_api.py
+echo "# next deploy, YAML unchanged: nothing is written"
+step alembic upgrade head
+echo
+echo "# a pull request switches intent_classification to qwen-32b (the seed's scenario 1)"
+python - <<'PY'
+from pathlib import Path
+path = Path("config/llm_nodes.yaml")
+path.write_text(path.read_text().replace(
+    'intent_classification:\n  default_model: "gpt-4o"',
+    'intent_classification:\n  default_model: "qwen-32b"  # Changed from "gpt-4o"',
+))
+PY
+step alembic datasync --dry-run
+echo
+echo "# deploy: prestart runs alembic upgrade head"
+step bash scripts/prestart.sh

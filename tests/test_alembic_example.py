@@ -277,18 +277,21 @@ BROKEN = {
         'default_model: "gpt-4o"\n  default_temperature: 0.2',
         'default_model: "gpt-4o\n  default_temperature: 0.2',
         "config/llm_nodes.yaml:",
+        "invalid YAML",
     ),
     "unknown_column": (
         "default_temperature: 0.2\n  default_max_tokens: 2000",
         "default_temprature: 0.2\n  default_max_tokens: 2000",
         "config/llm_nodes.yaml:7:23: unknown column 'default_temprature' for table "
         "'llm_node_configuration'; did you mean 'default_temperature'?",
+        "unknown column",
     ),
     "duplicate_key": (
         "translation:\n",
         "sentiment_analysis:\n  default_model: x\ntranslation:\n",
-        "config/llm_nodes.yaml:43:1: key 'sentiment_analysis' is written twice in this mapping, "
-        "first at line 36, again at line 43",
+        # The loader's tests pin the whole message; here, where it points.
+        "config/llm_nodes.yaml:43:1: ",
+        "'sentiment_analysis'",
     ),
 }
 
@@ -297,7 +300,7 @@ BROKEN = {
 def test_broken_file_logs_an_error_writes_nothing_and_the_upgrade_goes_on(
     deployed: Project, mistake: str
 ) -> None:
-    old, new, message = BROKEN[mistake]
+    old, new, *messages = BROKEN[mistake]
     deployed.edit(NODES_YAML, 'default_model: "gpt-4o-mini"', 'default_model: "qwen-32b"')
     deployed.edit(NODES_YAML, old, new)
     before = deployed.nodes()
@@ -308,20 +311,20 @@ def test_broken_file_logs_an_error_writes_nothing_and_the_upgrade_goes_on(
         "ERROR [alembic.datasync] datasync: nothing written; the upgrade goes on "
         "(strict mode would fail it)"
     )
-    assert message in run.output
+    assert all(message in run.output for message in messages), run.output
     assert "Traceback" not in run.output
     assert deployed.nodes() == before
 
 
 @pytest.mark.parametrize("mistake", sorted(BROKEN))
 def test_broken_file_fails_the_command_in_strict_mode(project: Project, mistake: str) -> None:
-    old, new, message = BROKEN[mistake]
+    old, new, *messages = BROKEN[mistake]
     project.edit("migrations/env.py", "    [Dataset(", "    strict=True,\n    datasets=[Dataset(")
     project.edit(NODES_YAML, old, new)
     run = project.run("upgrade", "head")
     assert run.returncode != 0
     assert run.lines("FAILED: ")[0].startswith("FAILED: 1 problem in dataset files")
-    assert message in run.output
+    assert all(message in run.output for message in messages), run.output
     assert "Traceback" not in run.output
     _assert_strict_failure_state(project)
 

@@ -31,7 +31,9 @@ typed = sa.Table(
     sa.Column("at", sa.Time),
     sa.Column("doc", sa.JSON),
     sa.Column("code", sa.CHAR(8)),
-    sa.Column("ident", sa.Uuid),
+    # SQLAlchemy 2.0 stores Uuid on MySQL/MariaDB as CHAR(32) hex digits (2.1
+    # uses MariaDB's native UUID); CHAR(36) keeps the text form on every version.
+    sa.Column("ident", sa.Uuid().with_variant(sa.CHAR(36), "mysql", "mariadb")),
     sa.Column("size", sa.Enum("small", "large", name="size_enum")),
 )
 
