@@ -18,10 +18,8 @@ the error, it always gave.  `parse_rows_fast` does both steps.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.events import (
@@ -38,18 +36,12 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from . import load
+from .collector import collector_paused
 from .dataset import Dataset
 from .errors import Position
-from .load import Row, parse_rows
 
-#: load.py's rule for which values keep the text they were written as (``NO``
-#: read as false...), applied to the same node it would see; absent in
-#: versions of load.py that keep no such texts.
-_keeps_text: Callable[[ScalarNode], bool] | None = getattr(load, "_is_retyped_plain_scalar", None)
-_ROW_FIELDS = getattr(Row, "__dataclass_fields__", {})
-
-#: How deeply load.py lets collections nest (its DEFAULT_MAX_DEPTH where it has one).
-DEFAULT_MAX_DEPTH: int = getattr(load, "DEFAULT_MAX_DEPTH", 100)
+if TYPE_CHECKING:
+    from .load import Row
 
 #: PyYAML's C loader, or None where PyYAML was built without libyaml.
 _CLoader: Any = getattr(yaml, "CSafeLoader", None)
@@ -75,37 +67,23 @@ def _fast_path_available() -> bool:
     return None not in _CLoader.yaml_implicit_resolvers and not _CLoader.yaml_path_resolvers
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building rows, which form no cycles.
-
-    Every container built here survives, so each automatic collection would
-    only rescan the growing row set: on a 100,000-row file that is most of the
-    time yaml.load spends.  Reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def fast_rows(
-    source: bytes | str, dataset: Dataset, *, max_depth: int = DEFAULT_MAX_DEPTH
+    source: bytes | str, dataset: Dataset, *, max_depth: int | None = None
 ) -> list[Row] | None:
     """The rows `load.parse_rows` gives for ``source``, or None when it must be asked itself.
 
     None means the file uses something only the full loader handles (anchors,
     aliases, merge keys, tags on collections, several documents, nesting near
-    ``max_depth``) or has a problem to report; never that the rows would differ.
+    ``max_depth``, by default load.py's) or has a problem to report; never that
+    the rows would differ.
     """
     if not _fast_path_available():
         return None
+    if max_depth is None:
+        max_depth = getattr(load, "DEFAULT_MAX_DEPTH", 100)
     loader = _CLoader(source.encode("utf-8") if isinstance(source, str) else source)
     try:
-        with _collector_paused():
+        with collector_paused():
             return _RowBuilder(loader, dataset, max_depth).rows()
     except Exception:  # any surprise is the full loader's to report, as it always did
         return None
@@ -117,7 +95,7 @@ def parse_rows_fast(source: bytes | str, dataset: Dataset) -> list[Row]:
     """`load.parse_rows`, the same rows or the same `FileProblem`, mostly several times faster."""
     rows = fast_rows(source, dataset)
     if rows is None:
-        return parse_rows(source, dataset)
+        return load.parse_rows(source, dataset)
     return rows
 
 
@@ -127,10 +105,11 @@ def _make_row(
     positions: dict[str, tuple[int, int]],
     texts: dict[str, str],
 ) -> Row:
-    if "scalar_texts" in _ROW_FIELDS:
+    # load is imported by name, not from: it may import this module itself.
+    if "scalar_texts" in getattr(load.Row, "__dataclass_fields__", {}):
         extra: dict[str, Any] = {"scalar_texts": texts}
-        return Row(values, position, positions, **extra)
-    return Row(values, position, positions)
+        return load.Row(values, position, positions, **extra)
+    return load.Row(values, position, positions)
 
 
 class _RowBuilder:
@@ -148,6 +127,12 @@ class _RowBuilder:
         # Plain scalars that resolve to something other than a string repeat a
         # lot (true, 0.2, 2000): resolve and construct each text once.
         self.plain_values: dict[str, tuple[Any, bool]] = {}
+        # load.py's rule for which values keep the text they were written as
+        # (``NO`` read as false...), applied to the same node it would see;
+        # absent from versions of load.py that keep no such texts.
+        self.keeps_text_rule: Callable[[ScalarNode], bool] | None = getattr(
+            load, "_is_retyped_plain_scalar", None
+        )
         # Whether the last scalar built as neither str nor None keeps its text.
         self.keeps_text = False
 
@@ -210,7 +195,8 @@ class _RowBuilder:
             raise _LeaveFastPath
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         built = self.constructors[tag](self.loader, node)
-        return built, _keeps_text is not None and _keeps_text(node)
+        rule = self.keeps_text_rule
+        return built, rule is not None and rule(node)
 
     def _value(self, event: Any, depth: int) -> Any:
         """The fully built value that starts with ``event``: scalar, list or dict."""

@@ -1,7 +1,8 @@
 """Plan one dataset: the file's rows against the table's -> create / update / unchanged / delete.
 
 One SELECT per dataset reads the key and the columns the file writes; every
-comparison then happens in memory through the column's `ValueRule`.
+comparison then happens in memory through the column's `ValueRule`, skipped
+where the table already returns the file's value with the file's type.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Column, Connection, Integer, Table, select
+from sqlalchemy import Column, Connection, Integer, Select, Table, select
 
-from .compare import ValueRule
+from .collector import collector_paused
+from .compare import Convert, ValueRule
 from .dataset import Dataset
 from .errors import Position, Problem
 from .load import LoadedFile
@@ -86,62 +88,54 @@ def plan_dataset(
     dataset = loaded.dataset
     key_columns = dataset.key_columns
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
-    selected = list(key_columns) + [c for c in managed if c not in key_columns]
+    compared = [c for c in managed if c not in key_columns]
+    selected = list(key_columns) + compared
     query = select(*(table.c[c] for c in selected))
 
-    existing: dict[tuple[Any, ...], Any] = {}
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
-    for found in connection.execute(query):
-        key = tuple(rule.canonical(value) for rule, value in zip(key_rules, found, strict=False))
-        existing[key] = found
-    index = {column: i for i, column in enumerate(selected)}
-
-    plan = DatasetPlan(dataset, table, total=len(loaded.rows))
-    problems: list[Problem] = []
-    seen: set[tuple[Any, ...]] = set()
-    for row in loaded.rows:
-        row_key = key_of(row, key_columns, rules)
-        assert row_key is not None  # validated
-        seen.add(row_key)
-        label = describe_key(row, key_columns)
-        db_row = existing.get(row_key)
-        if db_row is None:
-            values = {c: rules[c].to_db(v) for c, v in row.values.items()}
-            problems.extend(_missing_required(table, values, row.position, label, dataset))
-            plan.creates.append(
-                RowChange(
-                    "create",
-                    tuple(values[c] for c in key_columns),
-                    label,
-                    values,
-                    position=row.position,
+    with collector_paused():
+        existing = _existing_rows(connection, query, key_rules)
+        plan = DatasetPlan(dataset, table, total=len(loaded.rows))
+        problems: list[Problem] = []
+        seen: set[tuple[Any, ...]] = set()
+        # Per written column: its rule's two steps and where the SELECT put it.
+        how: dict[str, tuple[Convert, Convert, int]] = {
+            column: (rules[column].to_db, rules[column].canonical, width + i)
+            for i, column in enumerate(compared)
+        }
+        for row in loaded.rows:
+            row_key = key_of(row, key_columns, rules)
+            assert row_key is not None  # validated
+            seen.add(row_key)
+            db_row = existing.get(row_key)
+            if db_row is None:
+                label = describe_key(row, key_columns)
+                values = {c: rules[c].to_db(v) for c, v in row.values.items()}
+                problems.extend(_missing_required(table, values, row.position, label, dataset))
+                plan.creates.append(
+                    RowChange(
+                        "create",
+                        tuple(values[c] for c in key_columns),
+                        label,
+                        values,
+                        position=row.position,
+                    )
                 )
-            )
-            continue
-        changes = []
-        for column, value in row.values.items():
-            if column in key_columns:
                 continue
-            rule = rules[column]
-            new = rule.to_db(value)
-            old = db_row[index[column]]
-            if rule.canonical(new) != rule.canonical(old):
-                # to_db shows the old value the way the file would write it
-                # (MySQL's TINYINT(1) 0 as false).
-                changes.append(ColumnChange(column, rule.to_db(old), new))
-        if changes:
-            plan.updates.append(
-                RowChange(
-                    "update",
-                    tuple(db_row[:width]),
-                    label,
-                    changes=tuple(changes),
-                    position=row.position,
+            changes = _changed_columns(row.values, db_row, how)
+            if changes:
+                plan.updates.append(
+                    RowChange(
+                        "update",
+                        tuple(db_row[:width]),
+                        describe_key(row, key_columns),
+                        changes=tuple(changes),
+                        position=row.position,
+                    )
                 )
-            )
-        else:
-            plan.unchanged += 1
+            else:
+                plan.unchanged += 1
 
     if dataset.prune:
         if loaded.rows or dataset.allow_empty:
@@ -159,6 +153,46 @@ def plan_dataset(
                 )
             )
     return plan, problems
+
+
+def _existing_rows(
+    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
+) -> dict[tuple[Any, ...], Any]:
+    """The table's rows (key and written columns), by canonical key."""
+    result = connection.execute(query)
+    if len(key_rules) == 1:
+        canonical = key_rules[0].canonical
+        return {(canonical(found[0]),): found for found in result}
+    return {
+        tuple(rule.canonical(value) for rule, value in zip(key_rules, found, strict=False)): found
+        for found in result
+    }
+
+
+#: Types whose equal values are equal under every column's rule: a value that
+#: comes back from the table with the file's type and value needs no rule.
+_PLAIN_TYPES = frozenset((str, int, bool, float))
+
+
+def _changed_columns(
+    values: dict[str, Any], db_row: Any, how: dict[str, tuple[Convert, Convert, int]]
+) -> list[ColumnChange]:
+    """The columns of one row whose file value differs from the table's."""
+    changes: list[ColumnChange] = []
+    for column, value in values.items():
+        steps = how.get(column)
+        if steps is None:
+            continue  # a key column
+        to_db, canonical, index = steps
+        new = to_db(value)
+        old = db_row[index]
+        if new is old or (type(new) is type(old) and type(new) in _PLAIN_TYPES and new == old):
+            continue
+        if canonical(new) != canonical(old):
+            # to_db shows the old value the way the file would write it
+            # (MySQL's TINYINT(1) 0 as false).
+            changes.append(ColumnChange(column, to_db(old), new))
+    return changes
 
 
 def _generates_its_own_key(table: Table, column: Column[Any]) -> bool:
