@@ -21,6 +21,7 @@ from .errors import (
 from .hook import DataSync
 from .plan import ColumnChange, DatasetPlan, RowChange
 from .sync import SyncReport, apply, plan, sync
+from .validate import validate_datasets
 
 try:
     __version__ = version("alembic-datasync")
@@ -44,4 +45,5 @@ __all__ = [
     "apply",
     "plan",
     "sync",
+    "validate_datasets",
 ]

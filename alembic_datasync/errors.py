@@ -7,7 +7,7 @@ traceback.  Each carries the positions of what it reports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alembic.util import CommandError
@@ -36,6 +36,18 @@ class Problem:
         if self.position is None:
             return self.message
         return f"{self.position}: {self.message}"
+
+
+def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` sorted by line and column; those about a whole file first."""
+
+    def order(problem: Problem) -> tuple[int, int]:
+        position = problem.position
+        if isinstance(position, Position):
+            return (position.line, position.column)
+        return (0, 0)
+
+    return sorted(problems, key=order)
 
 
 class DatasyncError(CommandError):

@@ -148,14 +148,15 @@ def plan(
         table = reflect_table(connection, file.dataset)
         if table is None:
             problems.append(missing_table_problem(file, "in the database"))
+            problems.extend(file.problems)
             continue
         rules = column_rules(table, dialect)
         file_problems = validate_rows(file, table, rules)
         problems.extend(file_problems)
         if not file_problems:
             ready.append((file, table, rules))
-    if problems:
-        raise InvalidDatasets(problems)
+    # The valid files are planned even when others have problems: what only
+    # planning finds (a new row leaving out a NOT NULL column) joins the report.
     plans = []
     for file, table, rules in ready:
         dataset_plan, plan_problems = plan_dataset(connection, file, table, rules)
