@@ -99,6 +99,7 @@ def plan_dataset(
         plan = DatasetPlan(dataset, table, total=len(loaded.rows))
         problems: list[Problem] = []
         seen: set[tuple[Any, ...]] = set()
+        required = _required_columns(table)
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
@@ -112,7 +113,8 @@ def plan_dataset(
             if db_row is None:
                 label = describe_key(row, key_columns)
                 values = {c: rules[c].to_db(v) for c, v in row.values.items()}
-                problems.extend(_missing_required(table, values, row.position, label, dataset))
+                if any(c not in values for c in required):
+                    problems.extend(_missing_required(table, values, row.position, label, dataset))
                 plan.creates.append(
                     RowChange(
                         "create",
@@ -205,19 +207,23 @@ def _generates_its_own_key(table: Table, column: Column[Any]) -> bool:
     )
 
 
-def _missing_required(
-    table: Table, values: dict[str, Any], position: Position, label: str, dataset: Dataset
-) -> list[Problem]:
-    missing = [
+def _required_columns(table: Table) -> list[str]:
+    """The columns a new row must write: NOT NULL, and nothing fills them in."""
+    return [
         column.name
         for column in table.columns
-        if column.name not in values
-        and not column.nullable
+        if not column.nullable
         and column.server_default is None
         and column.default is None
         and column.identity is None
         and not _generates_its_own_key(table, column)
     ]
+
+
+def _missing_required(
+    table: Table, values: dict[str, Any], position: Position, label: str, dataset: Dataset
+) -> list[Problem]:
+    missing = [name for name in _required_columns(table) if name not in values]
     if not missing:
         return []
     return [
