@@ -18,9 +18,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Table, and_, bindparam, select, tuple_
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    select,
+    tuple_,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from .errors import ApplyFailed
 from .plan import DatasetPlan, RowChange
@@ -50,6 +61,14 @@ _COPYABLE_TYPES = (
 )
 
 _stage_names = itertools.count(1)
+
+
+_UPSERTS: dict[str, Any] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+    "mysql": mysql.insert,
+    "mariadb": mysql.insert,
+}
 
 
 @contextmanager
@@ -125,14 +144,70 @@ def _insert(
             stage = _staged(
                 connection, table, columns, ([ch.values[c] for c in columns] for ch in group)
             )
+            statement = insert_statement(connection, table, key, columns)
             connection.execute(
-                table.insert().from_select(columns, select(*(stage.c[c] for c in columns)))
+                statement.from_select(columns, select(*(stage.c[c] for c in columns)))
             )
             stage.drop(connection)
             continue
-        # inline(): nothing to fetch back, so no RETURNING of generated keys.
-        statement = table.insert().inline()
+        statement = insert_statement(connection, table, key, columns)
         connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
+
+
+def insert_statement(
+    connection: Connection, table: Table, key: tuple[str, ...], columns: tuple[str, ...]
+) -> Any:
+    """INSERT of ``columns``; an upsert on the key where the key is unique.
+
+    Two syncs running at once (a deploy without the lock, or two versions of a
+    rolling deploy) may both plan to create the same row; with the upsert the
+    second one writes its values over the first instead of failing on the
+    unique key.  Each dialect's own form: ON CONFLICT on PostgreSQL and SQLite,
+    ON DUPLICATE KEY UPDATE on MySQL and MariaDB.
+    """
+    dialect = connection.dialect.name
+    if not has_unique_key(table, key) or dialect not in _UPSERTS:
+        # inline(): nothing to fetch back, so no RETURNING of generated keys.
+        return table.insert().inline()
+    statement = _UPSERTS[dialect](table)
+    others = [c for c in columns if c not in key]
+    if dialect in ("mysql", "mariadb"):
+        if _other_unique_keys_written(table, key, columns):
+            # ON DUPLICATE KEY fires on any unique key: a clash on another one
+            # would silently update the wrong row instead of failing.
+            return table.insert().inline()
+        # Setting the key to itself makes a conflict with nothing to update a no-op.
+        updates = {c: statement.inserted[c] for c in others or key[:1]}
+        return statement.on_duplicate_key_update(updates)
+    if not others:
+        return statement.on_conflict_do_nothing(index_elements=list(key))
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={c: statement.excluded[c] for c in others}
+    )
+
+
+def _unique_keys(table: Table) -> list[set[str]]:
+    """The column sets of the primary key, the unique constraints and the unique indexes."""
+    keys = [set(table.primary_key.columns.keys())]
+    keys += [
+        set(constraint.columns.keys())
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ]
+    keys += [set(index.columns.keys()) for index in table.indexes if index.unique]
+    return [key for key in keys if key]
+
+
+def has_unique_key(table: Table, key: tuple[str, ...]) -> bool:
+    """True when the primary key, a unique constraint or a unique index is exactly ``key``."""
+    return set(key) in _unique_keys(table)
+
+
+def _other_unique_keys_written(
+    table: Table, key: tuple[str, ...], columns: tuple[str, ...]
+) -> bool:
+    """True when an INSERT of ``columns`` could clash on a unique key other than ``key``."""
+    return any(other != set(key) and other & set(columns) for other in _unique_keys(table))
 
 
 def _update(

@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from .errors import DatasetsOutOfSync, DatasyncError
-from .hook import ATTRIBUTE, DataSync, report_lines
+from .hook import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
 from .sync import SyncReport
 
 if TYPE_CHECKING:
@@ -66,8 +66,12 @@ def datasync(
         outcome.append(report)
         return []
 
-    with EnvironmentContext(config, script, fn=sync_now, dont_mutate=True):
-        script.run_env()
+    config.attributes[WRITES_ATTRIBUTE] = not (dry_run or check)
+    try:
+        with EnvironmentContext(config, script, fn=sync_now, dont_mutate=True):
+            script.run_env()
+    finally:
+        config.attributes.pop(WRITES_ATTRIBUTE, None)
     if not outcome:
         raise DatasyncError(
             "env.py did not run the migrations online, so nothing was synced: "

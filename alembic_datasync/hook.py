@@ -35,6 +35,7 @@ from sqlalchemy.engine import Transaction
 from .dataset import Dataset
 from .errors import DatasyncError
 from .load import DEFAULT_MAX_FILE_SIZE
+from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
 from .sync import SyncReport, apply, plan
 
 if TYPE_CHECKING:
@@ -49,6 +50,12 @@ ATTRIBUTE = "alembic_datasync"
 
 #: The ``-x`` argument: ``-x datasync=skip`` or ``-x datasync=strict``.
 X_ARGUMENT = "datasync"
+
+#: Set by ``alembic datasync`` when it will write (not --dry-run, not --check).
+WRITES_ATTRIBUTE = "alembic_datasync.writes"
+
+#: The Alembic commands that change the database, and so run under the deploy lock.
+_LOCKED_COMMANDS = {"upgrade", "downgrade", "do_stamp"}
 
 _SKIPPED_COMMANDS = {
     "downgrade": "alembic downgrade does not sync datasets",
@@ -95,6 +102,11 @@ class DataSync:
     non-zero exit; by default, as in the seed's policy, problems are logged,
     nothing is written, and the upgrade goes on.  ``base_dir`` overrides the
     folder relative paths are read from (default: the Alembic config file's).
+
+    The migrations and the sync of ``upgrade``, ``downgrade``, ``stamp`` and
+    ``datasync`` run under a deploy lock of the database (see
+    `alembic_datasync.lock`), so that concurrent deploys take turns; ``lock=False``
+    turns it off, ``lock_timeout`` is how many seconds to wait for it.
     """
 
     def __init__(
@@ -105,6 +117,8 @@ class DataSync:
         strict: bool = False,
         base_dir: str | os.PathLike[str] | None = None,
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        lock: bool = True,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.environment = environment_of(context)
         self.config = self.environment.config
@@ -113,11 +127,52 @@ class DataSync:
         self.base_dir = Path(base_dir) if base_dir is not None else config_folder(self.config)
         self.max_file_size = max_file_size
         self.config.attributes[ATTRIBUTE] = self
-        if self.environment.is_offline_mode() and self._command() == "upgrade":
-            log.info(
-                "datasync: skipped: offline (--sql) mode has no database to sync; "
-                "run `alembic datasync` against the database"
-            )
+        self.lock_timeout = lock_timeout
+        self._lock: DeployLock | None = None
+        if self.environment.is_offline_mode():
+            if self._command() == "upgrade":
+                log.info(
+                    "datasync: skipped: offline (--sql) mode has no database to sync; "
+                    "run `alembic datasync` against the database"
+                )
+        elif lock and self._takes_lock():
+            self._hold_lock_around_migrations()
+
+    def _takes_lock(self) -> bool:
+        """Whether this command writes: upgrade, downgrade, stamp, or datasync applying."""
+        command = self._command()
+        return command in _LOCKED_COMMANDS or bool(self.config.attributes.get(WRITES_ATTRIBUTE))
+
+    def _hold_lock_around_migrations(self) -> None:
+        """Take the deploy lock in ``configure(connection=...)``, release it after the
+        env.py's ``begin_transaction()`` block, once everything is committed."""
+        environment = self.environment
+        configure = environment.configure
+        begin_transaction = environment.begin_transaction
+
+        def configure_locked(*args: Any, **kwargs: Any) -> None:
+            connection = kwargs.get("connection")
+            # A connection already in a transaction belongs to a caller (a test
+            # harness, an application): taking the lock would commit its work.
+            if connection is not None and self._lock is None and not connection.in_transaction():
+                lock = DeployLock(connection, self.lock_timeout)
+                lock.acquire()
+                self._lock = lock
+            configure(*args, **kwargs)
+
+        @contextmanager
+        def begin_transaction_then_unlock(*args: Any, **kwargs: Any) -> Iterator[None]:
+            try:
+                with begin_transaction(*args, **kwargs):
+                    yield
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
+
+        # Instance attributes: `alembic.context.configure(...)` finds these first.
+        environment.configure = configure_locked  # type: ignore[method-assign]
+        environment.begin_transaction = begin_transaction_then_unlock  # type: ignore[method-assign]
 
     def _command(self) -> str:
         return alembic_command_of(self.environment)
