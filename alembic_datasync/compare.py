@@ -19,6 +19,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 import struct
 import uuid
 from collections.abc import Callable
@@ -72,6 +73,9 @@ class ValueRule:
                 f"{name} expects {self.expects}, but YAML reads {text} as "
                 f'{yaml_reading(value, text)}; quote it: "{text}"'
             )
+        if text is not None and _surprising(value, text):
+            # The text does not fit either; still say what YAML made of it.
+            complaint += f" (YAML reads {text} as {yaml_reading(value, text)})"
         return f"{name} expects {self.expects}, {complaint}"
 
 
@@ -84,9 +88,9 @@ def show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     if isinstance(value, float):
-        return {math.inf: ".inf", -math.inf: "-.inf"}.get(
-            value, "nan" if value != value else repr(value)
-        )
+        if math.isnan(value):
+            return ".nan"
+        return {math.inf: ".inf", -math.inf: "-.inf"}.get(value, repr(value))
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, int | decimal.Decimal | uuid.UUID):
@@ -122,6 +126,14 @@ def yaml_reading(value: Any, text: str) -> str:
     if isinstance(value, dt.date):
         return f"the date {show(value)}"
     return show(value)
+
+
+def _surprising(value: Any, text: str) -> bool:
+    """True when YAML read ``text`` as something a reader would not guess (on, 0755, 12:30)."""
+    if isinstance(value, bool):
+        return text.lower() not in ("true", "false")
+    reading = yaml_reading(value, text)
+    return not reading.startswith("the number ")
 
 
 def _kind_of(value: Any) -> str:
@@ -402,12 +414,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
 
 
+# A number with an exponent that YAML 1.1 reads as text: it wants a dot in
+# the mantissa and a sign in the exponent (1.0e+3); 1e3 stays a string.
+_TEXT_EXPONENT = re.compile(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+")
+
+
 def _quoted_number(value: str) -> str | None:
-    """The hint for a number written in quotes, when ``value`` is one."""
+    """The hint for a number that reached YAML as text, when ``value`` is one."""
+    if _TEXT_EXPONENT.fullmatch(value.strip()):
+        return (
+            f"got {show(value)}, which YAML reads as text; write the exponent with a dot and "
+            f"a sign, like 1.0e+3"
+        )
     try:
         float(value)
     except ValueError:
         return None
+    if not any(character.isdigit() for character in value):
+        return None  # "nan", "inf": words, not a number someone quoted
     return f"got {show(value)}, which is quoted text; remove the quotes"
 
 
@@ -596,9 +620,14 @@ def _judge_array(item: ValueRule) -> Judge:
     def judge(value: Any) -> str | None:
         if not isinstance(value, list):
             return _kind_of(value)
-        for number, element in enumerate(value, 1):
-            if element is not None and item.judge(element) is not None:
-                return f"but item {number} is {show(element)}"
+        # PostgreSQL arrays may have several dimensions: lists of lists of items.
+        pending = [(str(number), element) for number, element in enumerate(value, 1)]
+        while pending:
+            where, element = pending.pop(0)
+            if isinstance(element, list) and item.judge(element) is not None:
+                pending[:0] = [(f"{where}.{n}", e) for n, e in enumerate(element, 1)]
+            elif element is not None and item.judge(element) is not None:
+                return f"but item {where} is {show(element)}"
         return None
 
     return judge

@@ -38,14 +38,19 @@ class Problem:
         return f"{self.position}: {self.message}"
 
 
-def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
-    """``problems`` sorted by line and column; those about a whole file first."""
+def in_file_order(problems: Iterable[Problem], paths: Sequence[str] = ()) -> list[Problem]:
+    """``problems`` sorted by file, then line and column; those about a whole file first.
 
-    def order(problem: Problem) -> tuple[int, int]:
+    Files come in the order of ``paths`` (the datasets' declaration order);
+    problems of other files, and those with no position, keep their place first.
+    """
+    rank = {path: number for number, path in enumerate(paths, 1)}
+
+    def order(problem: Problem) -> tuple[int, int, int]:
         position = problem.position
         if isinstance(position, Position):
-            return (position.line, position.column)
-        return (0, 0)
+            return (rank.get(position.path, 0), position.line, position.column)
+        return (rank.get(position, 0) if position is not None else 0, 0, 0)
 
     return sorted(problems, key=order)
 

@@ -131,6 +131,8 @@ def _mark(path: str, mark: Any) -> Position:
 
 
 def _describe(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -195,13 +197,25 @@ class _StrictSafeLoader(_SafeLoader):
         text = culprit.value if isinstance(culprit, ScalarNode) else ""
         position = _mark(self.display_path, culprit.start_mark)
         tag = show_tag(culprit.tag)
-        if tag == "!!timestamp" and isinstance(culprit, ScalarNode) and not culprit.style:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        # Unquoted and untagged: YAML itself chose the type from how it looks.
+        implicit = (
+            isinstance(culprit, ScalarNode)
+            and not culprit.style
+            and self.resolve(ScalarNode, text, (True, False)) == culprit.tag  # type: ignore[no-untyped-call]
+        )
+        if implicit and tag == "!!timestamp":
             return Problem(
                 position,
-                f"YAML reads {text} as a date, but it is not a valid one; fix the date, or "
+                f"YAML reads {shown} as a date, but it is not a valid one; fix the date, or "
                 f'quote it if it is text: "{text}"',
             )
-        shown = text if len(text) <= 40 else text[:37] + "..."
+        if implicit:
+            return Problem(
+                position,
+                f"YAML reads {shown} as {tag} but cannot convert it; fix the value, or quote it "
+                f"if it is text",
+            )
         return Problem(position, f"YAML cannot read {shown!r} as {tag}; fix the value or the tag")
 
 
@@ -323,7 +337,8 @@ def parse_file(
     loader.display_path = path
     try:
         root = loader.get_single_node()
-        if root is None:
+        if root is None or (isinstance(root, ScalarNode) and root.tag == NULL_TAG):
+            # No document, or an empty one (a lone ---): an empty dataset.
             return LoadedFile(dataset, [])
         check_node_graph(root, path, max_alias_nodes=max_alias_nodes, max_depth=max_depth)
         rows = list(_rows_of(loader, root, dataset, path))
@@ -349,6 +364,10 @@ def _position_at_offset(data: bytes, offset: int, path: str) -> Position:
         text = data.decode("utf-8", errors="replace")
         line_start = text.rfind("\n", 0, offset) + 1
         return Position(path, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+    return _position_at_byte(data, offset, path)
+
+
+def _position_at_byte(data: bytes, offset: int, path: str) -> Position:
     line_start = data.rfind(b"\n", 0, offset) + 1
     column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
     return Position(path, data.count(b"\n", 0, offset) + 1, column)
@@ -363,12 +382,13 @@ def _reader_problem(data: bytes, path: str, exc: yaml.reader.ReaderError) -> Pro
             "contains a NUL byte, so it is not UTF-8 YAML text (a binary file, or text saved as "
             "UTF-16 without a byte-order mark?); point the dataset at a YAML file saved as UTF-8",
         )
-    if "UTF-8" in exc.reason or "Unicode" in exc.reason:
-        offset = exc.position if _C_PARSER else len(data[: exc.position])
-        byte = data[offset : offset + 1].hex() or "end"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        # The parser reports where it noticed; the decoder knows the first bad byte.
         return Problem(
-            position,
-            f"is not valid UTF-8 (byte 0x{byte} here); save the file as UTF-8",
+            _position_at_byte(data, bad.start, path),
+            f"is not valid UTF-8 (byte 0x{data[bad.start]:02x} here); save the file as UTF-8",
         )
     return Problem(
         position,
@@ -396,6 +416,12 @@ def _syntax_problem(data: bytes, path: str, exc: yaml.MarkedYAMLError) -> Proble
             Position(path, mark.line + 1, column),
             "a byte-order mark (U+FEFF) in the middle of the file, probably from joining two "
             "files; delete it (it is invisible in most editors)",
+        )
+    if exc.context == "expected a single document in the stream":
+        return Problem(
+            _mark(path, mark),
+            "a second YAML document starts here; a dataset file is one document: remove "
+            "the --- line, or move what follows it to a file of its own",
         )
     detail = exc.problem or exc.context or "invalid YAML"
     if exc.context and exc.problem:

@@ -23,11 +23,11 @@ from sqlalchemy import exc as sa_exc
 from .apply import apply_plans
 from .compare import ValueRule, rule_for
 from .dataset import Dataset
-from .errors import DatasetFileMissing, InvalidDatasets, Problem
+from .errors import DatasetFileMissing, InvalidDatasets, Problem, in_file_order
 from .load import DEFAULT_MAX_FILE_SIZE, FileProblem, LoadedFile, load_dataset
 from .plan import DatasetPlan, plan_dataset
 from .report import plan_lines, summary_line
-from .validate import missing_table_problem, validate_rows
+from .validate import check_file, missing_table_problem
 
 
 @dataclass
@@ -151,19 +151,18 @@ def plan(
             problems.extend(file.problems)
             continue
         rules = column_rules(table, dialect)
-        file_problems = validate_rows(file, table, rules)
-        problems.extend(file_problems)
-        if not file_problems:
-            ready.append((file, table, rules))
-    # The valid files are planned even when others have problems: what only
-    # planning finds (a new row leaving out a NOT NULL column) joins the report.
+        checked = check_file(file, table, rules)
+        problems.extend(checked.problems)
+        # The valid rows are planned even when there are problems: what only
+        # planning finds (a new row leaving out a NOT NULL column) joins the report.
+        ready.append((checked.valid, table, rules))
     plans = []
     for file, table, rules in ready:
         dataset_plan, plan_problems = plan_dataset(connection, file, table, rules)
         plans.append(dataset_plan)
         problems.extend(plan_problems)
     if problems:
-        raise InvalidDatasets(problems)
+        raise InvalidDatasets(in_file_order(problems, [d.display_path for d in datasets]))
     return SyncReport(plans, warnings)
 
 

@@ -14,6 +14,7 @@ import difflib
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Column, MetaData, Table
@@ -37,10 +38,30 @@ def missing_table_problem(loaded: LoadedFile, where: str) -> Problem:
     )
 
 
+@dataclass(slots=True)
+class CheckedFile:
+    """A file checked against its table: every problem, and the rows that have none."""
+
+    problems: list[Problem]
+    valid: LoadedFile
+
+
 def validate_rows(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> list[Problem]:
     """Every problem of ``loaded``'s rows against ``table``; empty when the rows can be synced.
 
     Includes the problems found while loading the file, all in file order.
+    """
+    return check_file(loaded, table, rules).problems
+
+
+def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> CheckedFile:
+    """Every problem of ``loaded`` against ``table``, and the rows that have none.
+
+    The valid rows let the planner look for what only it can find (a new row
+    leaving out a NOT NULL column) in a file that has other problems too, so
+    the report has them all.  They are never written: a file with problems is
+    not synced.  Pruning is off for them, since the rows left out would look
+    deleted.
     """
     dataset = loaded.dataset
     problems: list[Problem] = list(loaded.problems)
@@ -54,7 +75,8 @@ def validate_rows(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule])
                 )
             )
     if len(problems) > len(loaded.problems):
-        return in_file_order(problems)
+        return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), []))
+    valid: list[Row] = []
     first_row_of_key: dict[tuple[Any, ...], Row] = {}
     for row in loaded.rows:
         unusable = _value_problems(row, table, rules, dataset.label, problems)
@@ -81,9 +103,17 @@ def validate_rows(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule])
                     f"{first.position.line}, again at line {row.position.line}; remove one",
                 )
             )
-        else:
-            first_row_of_key[key] = row
-    return in_file_order(problems)
+            continue
+        first_row_of_key[key] = row
+        if not unusable:
+            valid.append(row)
+    if not problems:
+        return CheckedFile([], loaded)
+    return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), valid))
+
+
+def _without_prune(dataset: Dataset) -> Dataset:
+    return replace(dataset, prune=False, allow_empty=False)
 
 
 def _value_problems(
