@@ -1,5 +1,9 @@
 """Adds ``datasync`` to the stock ``alembic`` command line, through Alembic's plugin hook.
 
+It also makes a database error (an unreachable server, a refused login) a
+one-line ``FAILED: ...`` instead of a traceback, in projects whose env.py
+declares datasets; ``--raiseerr`` still shows the traceback.
+
 Alembic (1.18+) loads every ``alembic.plugins`` entry point during
 ``import alembic``, while the ``alembic`` package itself is only half
 imported, and calls the module's ``setup(plugin)``.  Nothing can be imported
@@ -74,6 +78,19 @@ def _patch(config_module: ModuleType) -> None:
 
     _generate_args._alembic_datasync = True  # type: ignore[attr-defined]
     command_line._generate_args = _generate_args
+
+    original_run_cmd = command_line.run_cmd
+
+    def run_cmd(self: Any, config: Any, options: Any) -> None:
+        try:
+            from alembic_datasync.cli import run_cmd_reporting_database_errors
+        except Exception:  # pragma: no cover - never break the stock commands
+            original_run_cmd(self, config, options)
+            return
+        run_cmd_reporting_database_errors(original_run_cmd, self, config, options)
+
+    run_cmd._alembic_datasync = True  # type: ignore[attr-defined]
+    command_line.run_cmd = run_cmd
 
 
 class _ConfigFinder(importlib.abc.MetaPathFinder):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Transaction
 
 from .errors import ApplyFailed
 from .plan import DatasetPlan, RowChange
@@ -73,58 +75,170 @@ _UPSERTS: dict[str, Any] = {
 
 @contextmanager
 def write_transaction(connection: Connection) -> Iterator[None]:
-    """A transaction for the writes: our own, or a SAVEPOINT inside the caller's.
-
-    On SQLite the writes join the caller's transaction directly: the pysqlite
-    driver does not open its transaction for a SELECT, so a SAVEPOINT there
-    would start (and its RELEASE commit) a transaction of its own.  A failure
-    then leaves the rollback to the caller, who owns the transaction.
-    """
+    """A transaction for the writes: our own, or a SAVEPOINT inside the caller's."""
     if not connection.in_transaction():
         with connection.begin():
             yield
-    elif connection.dialect.name == "sqlite":
-        yield
     else:
+        begin_for_savepoints(connection)
         with connection.begin_nested():
             yield
 
 
+def begin_for_savepoints(connection: Connection) -> None:
+    """On SQLite, make the driver's transaction real before a SAVEPOINT is taken.
+
+    pysqlite opens its transaction only at the first INSERT, UPDATE or DELETE,
+    so after mere SELECTs a SAVEPOINT would start a transaction of its own, and
+    its RELEASE would commit.  An explicit BEGIN gives the SAVEPOINT a
+    transaction to nest in (the driver sees it, and commits or rolls it back).
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    driver_connection: Any = connection.connection.dbapi_connection
+    if getattr(driver_connection, "in_transaction", True) is False:
+        connection.exec_driver_sql("BEGIN")
+
+
 def apply_plans(connection: Connection, plans: Sequence[DatasetPlan]) -> None:
-    """Write every plan, all or nothing; `ApplyFailed` when the database refuses a statement."""
-    if not any(plan.has_changes for plan in plans):
-        return
-    with write_transaction(connection):
-        # Deletes first, children (declared later) before parents, so that
-        # freed unique values and foreign keys are available to what follows.
-        for plan in reversed(plans):
-            _run(connection, plan, "delete", _delete, plan.deletes)
-        for plan in plans:
-            _run(connection, plan, "update", _update, plan.updates)
-            _run(connection, plan, "insert", _insert, plan.creates)
+    """Write every plan, all or nothing; `ApplyFailed` when the database refuses a statement.
 
-
-def _run(
-    connection: Connection,
-    plan: DatasetPlan,
-    verb: str,
-    write: Any,
-    changes: list[RowChange],
-) -> None:
-    if not changes:
+    When the database refuses a row (a CHECK, a foreign key, a unique key), the
+    message names it: after the rollback, the writes before the refused
+    statement are replayed and its rows tried one at a time, all in a
+    transaction that is rolled back, to find it.
+    """
+    steps = _steps(plans)
+    if not steps:
         return
-    # COPY runs on the driver's own cursor, so its errors come unwrapped.
-    driver_error: Any = getattr(connection.dialect, "loaded_dbapi", None)
-    driver_error = getattr(driver_error, "Error", sa_exc.DBAPIError)
     try:
-        write(connection, plan.table, plan.dataset.key_columns, changes)
-    except (sa_exc.DBAPIError, driver_error) as exc:
-        orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
-        reason = str(orig).strip().splitlines()[0] if orig is not None else str(exc)
-        raise ApplyFailed(
-            f"{plan.dataset.display_path}: the database refused to {verb} rows of "
-            f"{plan.dataset.label!r}: {reason}; nothing was written"
-        ) from None
+        with write_transaction(connection):
+            for step in steps:
+                step.run(connection)
+    except _Refused as refused:
+        raise ApplyFailed(refused.describe(_find_refused_row(connection, steps, refused))) from None
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One kind of write of one dataset: its rows, and the function that writes them."""
+
+    plan: DatasetPlan
+    verb: str
+    write: Any
+    changes: list[RowChange]
+
+    def run(self, connection: Connection, changes: list[RowChange] | None = None) -> None:
+        try:
+            self.write(
+                connection, self.plan.table, self.plan.dataset.key_columns, changes or self.changes
+            )
+        except _driver_errors(connection) as exc:
+            raise _Refused(self, exc) from None
+
+
+def _steps(plans: Sequence[DatasetPlan]) -> list[_Step]:
+    # Deletes first, children (declared later) before parents, so that freed
+    # unique values and foreign keys are available to what follows.
+    steps = [_Step(plan, "delete", _delete, plan.deletes) for plan in reversed(plans)]
+    for plan in plans:
+        steps.append(_Step(plan, "update", _update, plan.updates))
+        steps.append(_Step(plan, "insert", _insert, plan.creates))
+    return [step for step in steps if step.changes]
+
+
+class _Refused(Exception):
+    """A write statement the database refused; turned into `ApplyFailed`."""
+
+    def __init__(self, step: _Step, error: Any) -> None:
+        super().__init__(step.verb)
+        self.step = step
+        self.error = error
+
+    def describe(self, culprit: tuple[RowChange, Any] | None) -> str:
+        dataset = self.step.plan.dataset
+        if culprit is None:
+            return (
+                f"{dataset.display_path}: the database refused to {self.step.verb} rows of "
+                f"{dataset.label!r}: {_reason(self.error)}; nothing was written"
+            )
+        change, error = culprit
+        where = change.position if change.position is not None else dataset.display_path
+        return (
+            f"{where}: the database refused to {self.step.verb} row {change.label!r} of "
+            f"{dataset.label!r}: {_reason(error)}; nothing was written"
+        )
+
+
+def _reason(error: Any) -> str:
+    """The first line of what the driver said."""
+    original = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    return str(original if original is not None else error).strip().splitlines()[0]
+
+
+def _driver_errors(connection: Connection) -> tuple[type[BaseException], ...]:
+    # COPY runs on the driver's own cursor, so its errors come unwrapped.
+    driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
+    return (sa_exc.DBAPIError, getattr(driver, "Error", sa_exc.DBAPIError))
+
+
+#: At most this many rows of a refused statement are tried one by one.
+_DIAGNOSE_ROWS = 5_000
+
+
+#: MySQL/MariaDB error codes of a failed CHECK, which PyMySQL reports as OperationalError.
+_MYSQL_CHECK_FAILED = {3819, 4025}
+
+
+def _blames_a_row(connection: Connection, error: Any) -> bool:
+    """True for a constraint or a value the database refused, not a lost connection."""
+    if isinstance(error, sa_exc.IntegrityError | sa_exc.DataError):
+        return True
+    original: Any = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
+    integrity = getattr(driver, "IntegrityError", None)
+    data = getattr(driver, "DataError", None)
+    if any(kind is not None and isinstance(original, kind) for kind in (integrity, data)):
+        return True
+    code = original.args[0] if getattr(original, "args", None) else None
+    return connection.dialect.name in ("mysql", "mariadb") and code in _MYSQL_CHECK_FAILED
+
+
+def _find_refused_row(
+    connection: Connection, steps: list[_Step], refused: _Refused
+) -> tuple[RowChange, Any] | None:
+    """The first row of the refused statement that the database refuses on its own.
+
+    Replays the steps before it, then tries its rows one at a time, each in a
+    SAVEPOINT, all inside a transaction that is rolled back.
+    """
+    if not _blames_a_row(connection, refused.error):
+        return None  # a lost connection or a timeout: no row is to blame
+    scratch: Transaction
+    if connection.in_transaction():
+        begin_for_savepoints(connection)
+        scratch = connection.begin_nested()
+    else:
+        scratch = connection.begin()
+        begin_for_savepoints(connection)
+    try:
+        for step in steps[: steps.index(refused.step)]:
+            step.run(connection)
+        for change in refused.step.changes[:_DIAGNOSE_ROWS]:
+            attempt = connection.begin_nested()
+            try:
+                refused.step.run(connection, [change])
+            except _Refused as single:
+                return change, single.error
+            finally:
+                if attempt.is_active:
+                    attempt.rollback()
+    except Exception:  # diagnosis is best effort; the first error stands
+        return None
+    finally:
+        if scratch.is_active:
+            scratch.rollback()
+    return None
 
 
 def _groups(changes: list[RowChange], columns_of: Any) -> dict[tuple[str, ...], list[RowChange]]:

@@ -9,13 +9,17 @@ The stock ``alembic`` script gets the same subcommand through the plugin in
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from argparse import Namespace
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from alembic import util as alembic_util
 from alembic.config import CommandLine
+from sqlalchemy import exc as sa_exc
 
 from .command import datasync
 from .errors import DatasetsOutOfSync
+from .hook import ATTRIBUTE
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -63,12 +67,51 @@ def add_datasync_command(command_line: CommandLine) -> None:
     parser.set_defaults(cmd=(run_datasync, [], keywords))
 
 
+def database_error_message(error: sa_exc.SQLAlchemyError) -> str:
+    """One line for a database error: what the driver said, and what to check."""
+    original = getattr(error, "orig", None) or error
+    said = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return (
+            f"cannot use the database: {said}; check the URL (sqlalchemy.url, or the "
+            f"environment variable env.py reads it from) and that the server is up"
+        )
+    return f"the database refused a statement: {said}"
+
+
+def run_cmd_reporting_database_errors(
+    run_cmd: Callable[[Any, Config, Namespace], None],
+    command_line: Any,
+    config: Config,
+    options: Namespace,
+) -> None:
+    """Run an Alembic command; a database error becomes a ``FAILED: ...`` line.
+
+    Only in a project whose env.py declared datasets (``DataSync``), so that
+    nothing changes for anyone else; ``--raiseerr`` still shows the traceback.
+    """
+    try:
+        run_cmd(command_line, config, options)
+    except sa_exc.SQLAlchemyError as error:
+        if getattr(options, "raiseerr", False) or ATTRIBUTE not in config.attributes:
+            raise
+        alembic_util.err(database_error_message(error), **config.messaging_opts)
+
+
 class DatasyncCommandLine(CommandLine):
     """Alembic's command line with the ``datasync`` subcommand."""
 
     def _generate_args(self, prog: str | None) -> None:
         super()._generate_args(prog)
         add_datasync_command(self)
+
+    def run_cmd(self, config: Config, options: Namespace) -> None:
+        if getattr(CommandLine.run_cmd, "_alembic_datasync", False):
+            super().run_cmd(config, options)  # the plugin already reports them
+        else:
+            run_cmd_reporting_database_errors(CommandLine.run_cmd, self, config, options)
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
