@@ -67,6 +67,13 @@ class ValueRule:
             return None
         complaint = self.judge(value)
         if complaint is None:
+            way_out = _misread_number(value, text) if text is not None else None
+            if text is not None and way_out is not None:
+                return (
+                    f"{name} would get {show(value)}: YAML reads {text} as "
+                    f"{yaml_reading(value, text)}; write {show(value)} if that is meant, "
+                    f"or {way_out}"
+                )
             return None
         if text is not None and self.judge(text) is None:
             return (
@@ -109,23 +116,44 @@ def yaml_reading(value: Any, text: str) -> str:
     if isinstance(value, bool):
         return f"the boolean {show(value)}"
     if isinstance(value, int | float):
-        digits = text.replace("_", "").lstrip("+-").lower()
-        if ":" in digits:
-            kind = "base-60 number"
-        elif digits.startswith("0x"):
-            kind = "hexadecimal number"
-        elif digits.startswith("0b"):
-            kind = "binary number"
-        elif isinstance(value, int) and len(digits) > 1 and digits.startswith("0"):
-            kind = "octal number"
-        else:
-            kind = "number"
-        return f"the {kind} {show(value)}"
+        return f"the {_number_kind(value, text)} {show(value)}"
     if isinstance(value, dt.datetime):
         return f"the timestamp {show(value)}"
     if isinstance(value, dt.date):
         return f"the date {show(value)}"
     return show(value)
+
+
+def _number_kind(value: Any, text: str) -> str:
+    """How YAML 1.1 read a number: ``number``, ``octal number``, ``base-60 number``..."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    digits = text.replace("_", "").lstrip("+-").lower()
+    if ":" in digits:
+        return "base-60 number"
+    if digits.startswith("0x"):
+        return "hexadecimal number"
+    if digits.startswith("0b"):
+        return "binary number"
+    if isinstance(value, int) and len(digits) > 1 and digits.startswith("0"):
+        return "octal number"
+    return "number"
+
+
+def _misread_number(value: Any, text: str) -> str | None:
+    """The way out when YAML read a number that fits but was hardly meant; else None.
+
+    YAML 1.2 and most people read 0755 as 755, and nobody writes base 60 on
+    purpose: a time or a ratio was meant.
+    """
+    kind = _number_kind(value, text)
+    if kind == "octal number":
+        decimal_reading = int(text.replace("_", ""), 10)
+        if decimal_reading != value:
+            return f"{decimal_reading} for the decimal number"
+    if kind == "base-60 number":
+        return f'quote it if it is text: "{text}"'
+    return None
 
 
 def _surprising(value: Any, text: str) -> bool:
@@ -235,6 +263,10 @@ def _is_single_precision(column_type: TypeEngine[Any], dialect: str) -> bool:
         return False
     if name in ("REAL", "FLOAT"):
         precision = getattr(column_type, "precision", None)
+        if not dialect:
+            # No database (target_metadata): a bare Float is double on
+            # PostgreSQL, so only what is single everywhere counts.
+            return name == "REAL" or (precision is not None and precision <= 24)
         return precision is None or precision <= 24
     return False
 

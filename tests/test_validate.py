@@ -81,6 +81,26 @@ CASES = [
     ("count", "abc", "count expects a whole number, got 'abc'"),
     ("count", "[1]", "count expects a whole number, got a list"),
     (
+        "count",
+        "0755",
+        "count would get 493: YAML reads 0755 as the octal number 493; write 493 if that is "
+        "meant, or 755 for the decimal number",
+    ),
+    ("count", "007", None),
+    ("count", "0x1F", None),
+    (
+        "ratio",
+        "1:30",
+        "ratio would get 90: YAML reads 1:30 as the base-60 number 90; write 90 if that is "
+        'meant, or quote it if it is text: "1:30"',
+    ),
+    (
+        "doc",
+        "0755",
+        "doc would get 493: YAML reads 0755 as the octal number 493; write 493 if that is "
+        "meant, or 755 for the decimal number",
+    ),
+    (
         "big",
         "9223372036854775808",
         "big expects a whole number, got 9223372036854775808, outside the column's range of -9223372036854775808 to 9223372036854775807",
