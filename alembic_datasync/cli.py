@@ -42,13 +42,24 @@ _OPTIONS: list[tuple[str, str]] = [
         "(pending changes or manual edits), 0 when in sync; writes nothing",
     ),
     ("--strict", "fail on a missing dataset file too (invalid files always fail)"),
+    (
+        "--validate",
+        "check the files against env.py's target_metadata, with no database connection "
+        "(for a pull request's CI)",
+    ),
 ]
 
 
-def run_datasync(config: Config, dry_run: bool, check: bool, strict: bool) -> None:
+def run_datasync(config: Config, dry_run: bool, check: bool, strict: bool, validate: bool) -> None:
     """``datasync`` as the command line runs it: drift is exit status 1, not a failure."""
     try:
-        datasync(config, dry_run=bool(dry_run), check=bool(check), strict=bool(strict))
+        datasync(
+            config,
+            dry_run=bool(dry_run),
+            check=bool(check),
+            strict=bool(strict),
+            validate=bool(validate),
+        )
     except DatasetsOutOfSync as exc:
         config.print_stdout("datasync: out of sync: %s", str(exc))
         sys.exit(EXIT_OUT_OF_SYNC)

@@ -8,15 +8,18 @@ does, migrating nothing, and syncs the datasets env.py declares.
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 
 from .errors import DatasetsOutOfSync, DatasyncError
 from .hook import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
 from .sync import SyncReport
+from .validate import validate_datasets
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -38,7 +41,8 @@ def datasync(
     dry_run: bool = False,
     check: bool = False,
     strict: bool = False,
-) -> SyncReport:
+    validate: bool = False,
+) -> SyncReport | None:
     """Sync the datasets declared in env.py into the database now.
 
     ``dry_run`` prints the plan and writes nothing: it runs in a transaction
@@ -46,8 +50,13 @@ def datasync(
     same and raises `DatasetsOutOfSync` when the database differs from the
     files: rows to create, update or delete, including manual edits (drift).
     ``strict`` makes a missing dataset file an error.  An invalid file always
-    fails this command, with every problem listed.
+    fails this command, with every problem listed.  ``validate`` checks the
+    files against env.py's ``target_metadata`` instead, with no database
+    connection at all (env.py runs in offline mode), and returns None.
     """
+    if validate:
+        validate_offline(config, strict=strict)
+        return None
     script = ScriptDirectory.from_config(config)
     outcome: list[SyncReport] = []
 
@@ -83,3 +92,59 @@ def datasync(
     if check and report.has_changes:
         raise DatasetsOutOfSync(report)
     return report
+
+
+def validate_offline(config: Config, *, strict: bool) -> None:
+    """``datasync --validate``: the files against ``target_metadata``, with no database.
+
+    Runs env.py in offline mode, as ``alembic upgrade --sql`` does (so env.py
+    opens no connection), captures its ``target_metadata``, and checks every
+    dataset file against the tables it declares.
+    """
+    script = ScriptDirectory.from_config(config)
+    found: list[MetaData] = []
+
+    def capture_metadata(heads: object, migration_context: MigrationContext) -> list[object]:
+        found.append(combined_metadata(migration_context.opts.get("target_metadata")))
+        return []
+
+    with EnvironmentContext(
+        config, script, fn=capture_metadata, as_sql=True, output_buffer=io.StringIO()
+    ):
+        script.run_env()
+    declared = declared_datasync(config)
+    if not found:
+        raise DatasyncError(
+            "env.py did not configure an offline migration context, so there is no "
+            "target_metadata to validate against"
+        )
+    if not found[0].tables:
+        raise DatasyncError(
+            "env.py passes no target_metadata to context.configure() in offline mode: "
+            "--validate checks the files against it (set target_metadata = Base.metadata)"
+        )
+    validate_datasets(
+        declared.datasets,
+        found[0],
+        base_dir=declared.base_dir,
+        strict=strict or declared.strict,
+        max_file_size=declared.max_file_size,
+    )
+    count = len(declared.datasets)
+    config.print_stdout(
+        "datasync: %s valid against target_metadata (no database used)",
+        "1 dataset file is" if count == 1 else f"{count} dataset files are",
+    )
+
+
+def combined_metadata(target: object) -> MetaData:
+    """One MetaData of every table in ``target`` (a MetaData, a list of them, or None)."""
+    if isinstance(target, MetaData):
+        return target
+    combined = MetaData()
+    if isinstance(target, list | tuple):
+        for metadata in target:
+            if isinstance(metadata, MetaData):
+                for table in metadata.tables.values():
+                    table.to_metadata(combined)
+    return combined

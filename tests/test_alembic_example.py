@@ -364,3 +364,41 @@ def test_own_command_line_offers_datasync_and_the_stock_commands(
     assert run.returncode == 0, run.output
     assert run.stdout.splitlines() == [SUMMARY + "8 total, 0 to create, 0 to update, 8 unchanged"]
     assert current.stdout.strip() == "0001 (head)"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://nobody@127.0.0.1:1/unreachable",
+        "mysql+pymysql://nobody@127.0.0.1:1/unreachable",
+        "sqlite:////nonexistent-folder/app.db",
+    ],
+)
+def test_validate_checks_the_files_against_the_models_without_a_database(
+    tmp_path: Path, url: str
+) -> None:
+    project = copy_example(tmp_path / "project", sa.make_url(url))
+    valid = project.run("datasync", "--validate")
+    assert valid.returncode == 0, valid.output
+    assert valid.stdout.splitlines() == [
+        "datasync: 1 dataset file is valid against target_metadata (no database used)"
+    ]
+    project.edit(
+        NODES_YAML,
+        "default_temperature: 0.2\n  default_max_tokens: 2000",
+        "default_temprature: 0.2\n  default_max_tokens: 2000",
+    )
+    project.edit(
+        NODES_YAML,
+        'langsmith_tracing: true\n  description: "Sort',
+        'langsmith_tracing: yes please\n  description: "Sort',
+    )
+    invalid = project.run("datasync", "--validate")
+    assert invalid.returncode == 255
+    assert invalid.stdout.splitlines() == [
+        "FAILED: 2 problems in dataset files, nothing written:",
+        "  config/llm_nodes.yaml:7:23: unknown column 'default_temprature' for table "
+        "'llm_node_configuration'; did you mean 'default_temperature'?",
+        "  config/llm_nodes.yaml:16:22: langsmith_tracing expects true or false, got 'yes please'",
+    ]
+    assert "Traceback" not in invalid.output
