@@ -37,6 +37,7 @@ from sqlalchemy.engine import Transaction
 
 from .errors import ApplyFailed
 from .plan import DatasetPlan, RowChange
+from .redaction import redact
 
 # Keeps the bound parameters of one DELETE ... IN (...) well under every
 # database's limit (SQLite's is 32,766).
@@ -116,7 +117,22 @@ def apply_plans(connection: Connection, plans: Sequence[DatasetPlan]) -> None:
             for step in steps:
                 step.run(connection)
     except _Refused as refused:
-        raise ApplyFailed(refused.describe(_find_refused_row(connection, steps, refused))) from None
+        message = refused.describe(_find_refused_row(connection, steps, refused))
+        raise ApplyFailed(redact(message, _secret_values(plans))) from None
+
+
+def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:
+    """The secret columns' values a plan writes or replaces: kept out of error messages."""
+    values: list[Any] = []
+    for plan in plans:
+        secret = plan.dataset.secret_columns
+        if not secret:
+            continue
+        for change in plan.creates:
+            values.extend(v for c, v in change.values.items() if c in secret)
+        for change in plan.updates:
+            values.extend(v for c in change.changes if c.column in secret for v in (c.old, c.new))
+    return {str(v) for v in values if v is not None and str(v)}
 
 
 @dataclass(frozen=True)
@@ -209,7 +225,7 @@ def _find_refused_row(
 ) -> tuple[RowChange, Any] | None:
     """The first row of the refused statement that the database refuses on its own.
 
-    Replays the steps before it, then tries its rows one at a time, each in a
+    Replays the steps before it, then writes its rows one at a time, each in a
     SAVEPOINT, all inside a transaction that is rolled back.
     """
     if not _blames_a_row(connection, refused.error):
@@ -224,15 +240,16 @@ def _find_refused_row(
     try:
         for step in steps[: steps.index(refused.step)]:
             step.run(connection)
+        # Rows are added one by one and kept, so that a row clashing with an
+        # earlier row of the same file (a unique value twice) is found too.
         for change in refused.step.changes[:_DIAGNOSE_ROWS]:
             attempt = connection.begin_nested()
             try:
                 refused.step.run(connection, [change])
             except _Refused as single:
+                attempt.rollback()
                 return change, single.error
-            finally:
-                if attempt.is_active:
-                    attempt.rollback()
+            attempt.commit()
     except Exception:  # diagnosis is best effort; the first error stands
         return None
     finally:

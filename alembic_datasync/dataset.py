@@ -20,6 +20,10 @@ class Dataset:
     ``prune=True`` deletes rows of the table that the file no longer lists.  A
     file with no rows at all never prunes the whole table unless
     ``allow_empty=True`` says that an empty table is what you mean.
+
+    ``secret`` names columns whose values never appear in plans, logs or error
+    messages: a plan shows only that such a column is written or changed.  Key
+    columns cannot be secret (the key names the row in every message).
     """
 
     path: str | os.PathLike[str]
@@ -29,7 +33,9 @@ class Dataset:
     prune: bool = False
     allow_empty: bool = False
     name: str | None = None
+    secret: Sequence[str] = ()
     key_columns: tuple[str, ...] = field(init=False)
+    secret_columns: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         keys = (self.key,) if isinstance(self.key, str) else tuple(self.key)
@@ -38,6 +44,13 @@ class Dataset:
         if len(set(keys)) != len(keys):
             raise ValueError(f"Dataset for table {self.table!r}: key names a column twice")
         object.__setattr__(self, "key_columns", keys)
+        secret = frozenset((self.secret,) if isinstance(self.secret, str) else self.secret)
+        if secret & set(keys):
+            raise ValueError(
+                f"Dataset for table {self.table!r}: key column(s) "
+                f"{', '.join(sorted(secret & set(keys)))} cannot be secret"
+            )
+        object.__setattr__(self, "secret_columns", secret)
 
     @property
     def label(self) -> str:

@@ -219,7 +219,7 @@ class DataSync:
                 log.error("datasync: %s", line)
             log.error("datasync: nothing written; the upgrade goes on (strict mode would fail it)")
             return None
-        for line in report_lines(report):
+        for line in report_lines(report, LOGGED_ROWS):
             level = logging.WARNING if line.startswith("datasync: warning") else logging.INFO
             log.log(level, "%s", line)
         return report
@@ -246,9 +246,13 @@ class DataSync:
         return report
 
 
-def report_lines(report: SyncReport) -> list[str]:
+#: Changed rows an upgrade logs per dataset; `alembic datasync --dry-run` lists all.
+LOGGED_ROWS = 100
+
+
+def report_lines(report: SyncReport, max_rows: int | None = None) -> list[str]:
     """What a sync tells its user: warnings, then each summary line and its changes."""
-    return report.render().splitlines()
+    return report.render(max_rows).splitlines()
 
 
 def transaction_owner(migration_context: MigrationContext) -> str | None:

@@ -41,25 +41,48 @@ def summary_line(plan: DatasetPlan, applied: bool) -> str:
     return f"datasync: {plan.dataset.label} ({plan.dataset.display_path}): {', '.join(parts)}"
 
 
-def change_lines(change: RowChange, key_columns: tuple[str, ...]) -> list[str]:
-    """The lines of the plan for one row change."""
+#: How a secret column's value is shown.
+SECRET = "(secret)"
+
+
+def change_lines(
+    change: RowChange, key_columns: tuple[str, ...], secret: frozenset[str] = frozenset()
+) -> list[str]:
+    """The lines of the plan for one row change; ``secret`` columns' values are hidden."""
+
+    def shown(column: str, value: Any) -> str:
+        return SECRET if column in secret else show_value(value)
+
     if change.action == "create":
-        shown = "  ".join(
-            f"{column}: {show_value(value)}"
+        written = "  ".join(
+            f"{column}: {shown(column, value)}"
             for column, value in change.values.items()
             if column not in key_columns
         )
-        return [f"+ {change.label}"] + ([f"    {shown}"] if shown else [])
+        return [f"+ {change.label}"] + ([f"    {written}"] if written else [])
     if change.action == "update":
         return [f"~ {change.label}"] + [
-            f"    {c.column}: {show_value(c.old)} -> {show_value(c.new)}" for c in change.changes
+            f"    {c.column}: {SECRET} changed"
+            if c.column in secret
+            else f"    {c.column}: {show_value(c.old)} -> {show_value(c.new)}"
+            for c in change.changes
         ]
     return [f"- {change.label}"]
 
 
-def plan_lines(plan: DatasetPlan) -> list[str]:
-    """The plan of one dataset: each changed row, creates and updates in file order."""
+def plan_lines(plan: DatasetPlan, max_rows: int | None = None) -> list[str]:
+    """The plan of one dataset: each changed row, creates and updates in file order.
+
+    With ``max_rows``, the rows after that many are summed up in one line.
+    """
+    dataset = plan.dataset
+    changes = plan.changes
     lines: list[str] = []
-    for change in plan.changes:
-        lines.extend(change_lines(change, plan.dataset.key_columns))
+    for change in changes[:max_rows]:
+        lines.extend(change_lines(change, dataset.key_columns, dataset.secret_columns))
+    if max_rows is not None and len(changes) > max_rows:
+        lines.append(
+            f"... and {len(changes) - max_rows:,} more changed rows "
+            f"(`alembic datasync --dry-run` lists them all)"
+        )
     return lines

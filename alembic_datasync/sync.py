@@ -26,6 +26,7 @@ from .dataset import Dataset
 from .errors import DatasetFileMissing, InvalidDatasets, Problem, in_file_order
 from .load import DEFAULT_MAX_FILE_SIZE, FileProblem, LoadedFile, load_dataset
 from .plan import DatasetPlan, plan_dataset
+from .redaction import redact_problems, secret_values
 from .report import plan_lines, summary_line
 from .validate import check_file, missing_table_problem
 
@@ -59,12 +60,12 @@ class SyncReport:
             lines.extend(plan_lines(plan))
         return lines
 
-    def render(self) -> str:
-        """Summary lines, each followed by its dataset's changes."""
+    def render(self, max_rows: int | None = None) -> str:
+        """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each)."""
         lines = [f"datasync: warning: {warning}" for warning in self.warnings]
         for plan in self.datasets:
             lines.append(summary_line(plan, self.applied))
-            lines.extend(f"  {line}" for line in plan_lines(plan))
+            lines.extend(f"  {line}" for line in plan_lines(plan, max_rows))
         return "\n".join(lines)
 
 
@@ -162,7 +163,8 @@ def plan(
         plans.append(dataset_plan)
         problems.extend(plan_problems)
     if problems:
-        raise InvalidDatasets(in_file_order(problems, [d.display_path for d in datasets]))
+        ordered = in_file_order(problems, [d.display_path for d in datasets])
+        raise InvalidDatasets(redact_problems(ordered, secret_values(loaded)))
     return SyncReport(plans, warnings)
 
 

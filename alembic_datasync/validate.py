@@ -23,6 +23,7 @@ from .compare import ValueRule, rule_for
 from .dataset import Dataset
 from .errors import DatasetFileMissing, InvalidDatasets, Problem, in_file_order
 from .load import DEFAULT_MAX_FILE_SIZE, FileProblem, LoadedFile, Row, load_dataset
+from .redaction import redact_problems, secret_values
 
 #: Alembic's own logger, so the stock logging setup of alembic.ini shows it.
 log = logging.getLogger("alembic.datasync")
@@ -205,10 +206,12 @@ def validate_datasets(
     problem when ``strict``.
     """
     problems: list[Problem] = []
+    loaded: list[LoadedFile] = []
     base = os.fspath(base_dir) if base_dir is not None else None
     for dataset in datasets:
         try:
             file = load_dataset(dataset, base, max_file_size)
+            loaded.append(file)
         except DatasetFileMissing as exc:
             if strict:
                 problems.append(Problem(None, str(exc)))
@@ -227,7 +230,7 @@ def validate_datasets(
         rules = {column.name: rule_for(column.type, "") for column in table.columns}
         problems.extend(validate_rows(file, table, rules))
     if problems:
-        raise InvalidDatasets(problems)
+        raise InvalidDatasets(redact_problems(problems, secret_values(loaded)))
 
 
 def table_in_metadata(metadata: MetaData, dataset: Dataset) -> Table | None:

@@ -402,3 +402,19 @@ def test_validate_checks_the_files_against_the_models_without_a_database(
         "  config/llm_nodes.yaml:16:22: langsmith_tracing expects true or false, got 'yes please'",
     ]
     assert "Traceback" not in invalid.output
+
+
+def test_a_large_plan_logs_its_first_hundred_rows(deployed: Project) -> None:
+    path = deployed.folder / NODES_YAML
+    path.write_text(
+        path.read_text() + "".join(f"extra_{i:03d}: {{default_model: m}}\n" for i in range(150))
+    )
+    run = deployed.run("upgrade", "head")
+    lines = run.datasync_lines()
+    assert lines[0] == SUMMARY + "158 total, 150 created, 0 updated, 8 unchanged"
+    assert lines[1:3] == ["  + extra_000", "      default_model: 'm'"]
+    assert lines[-1] == (
+        "  ... and 50 more changed rows (`alembic datasync --dry-run` lists them all)"
+    )
+    assert len(lines) == 1 + 100 * 2 + 1
+    assert len(deployed.nodes()) == 158

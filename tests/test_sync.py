@@ -311,7 +311,9 @@ def test_a_failing_second_dataset_leaves_the_first_table_unchanged(
     datasets = [NODES, Dataset("currencies.yaml", table="currencies", key="code")]
     with pytest.raises(Exception) as caught:
         run_sync(tables, datasets, tmp_path)
-    assert "the database refused to insert rows of 'currencies'" in str(caught.value)
+    assert str(caught.value).startswith(
+        "currencies.yaml:2:1: the database refused to insert row 'XEU' of 'currencies': "
+    )
     assert rows(tables, llm_nodes) == []
     assert rows(tables, currencies) == []
 
