@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 WORKERS ?= 2
 LOWEST := .venv-lowest
 
-.PHONY: example test test-lowest lint check clean
+.PHONY: example test test-lowest lint check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 check: lint test
+
+# The benchmark (README "Performance"): SQLite, and PostgreSQL too when
+# DATASYNC_BENCH_POSTGRESQL_URL is set; writes bench/RESULTS.md.
+# BENCH_ARGS=--large adds 100,000 rows.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LOWEST) example/app.db

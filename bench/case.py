@@ -1,0 +1,174 @@
+"""One benchmark case, run in a process of its own so that its peak RSS is its own.
+
+    python bench/case.py '{"case": "sync", "file": ..., "url": ..., ...}'
+
+Prints one JSON line: the wall time of the measured work (imports and
+interpreter start excluded), the process's peak RSS, and what the case did
+(rows written, the sync's summary) so the runner can check every case did
+what it claims.  Every case imports the same modules before timing, so peak
+RSS compares the data each one holds, not which libraries it loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from node_data import COLUMNS, llm_nodes
+from sqlalchemy.orm import Session, registry
+
+import alembic_datasync.load
+from alembic_datasync import Dataset, sync
+from alembic_datasync.fastload import fast_rows, parse_rows_fast
+from alembic_datasync.load import parse_rows
+
+NODES = Dataset("nodes.yaml", table="llm_node_configuration", key="node_name")
+
+
+class Node:
+    """The seed's ORM model, mapped onto the benchmark's table."""
+
+    node_name: str
+
+
+registry().map_imperatively(Node, llm_nodes)
+
+
+def parse_alone(spec: dict[str, Any]) -> dict[str, Any]:
+    """The floor: yaml.load with PyYAML's C loader, nothing else."""
+    document = yaml.load(Path(spec["file"]).read_bytes(), Loader=yaml.CSafeLoader)
+    return {"rows": len(document or {})}
+
+
+def parse_rows_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """The shipped loader alone: load.parse_rows, every value with its position."""
+    dataset = Dataset(spec["file"], table="t", key="node_name")
+    return {"rows": len(parse_rows(Path(spec["file"]).read_bytes(), dataset))}
+
+
+def fast_rows_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """fastload alone: the same rows as parse_rows, built from the event stream."""
+    dataset = Dataset(spec["file"], table="t", key="node_name")
+    rows = fast_rows(Path(spec["file"]).read_bytes(), dataset)
+    if rows is None:
+        raise SystemExit("fastload declined a benchmark file")
+    return {"rows": len(rows)}
+
+
+def parse_and_write(spec: dict[str, Any]) -> dict[str, Any]:
+    """The floor with the database: parse, then COPY (PostgreSQL) or executemany (SQLite)."""
+    document = yaml.load(Path(spec["file"]).read_bytes(), Loader=yaml.CSafeLoader)
+    engine = sa.create_engine(spec["url"])
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(COLUMNS)
+            with cursor.copy(f"COPY llm_node_configuration ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for key, columns in document.items():
+                    copy.write_row([key, *(columns[c] for c in COLUMNS[1:])])
+        else:
+            marks = ", ".join("?" * len(COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO llm_node_configuration ({', '.join(COLUMNS)}) VALUES ({marks})",
+                [[key, *(columns[c] for c in COLUMNS[1:])] for key, columns in document.items()],
+            )
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return {"rows": len(document)}
+
+
+def use_fastload() -> None:
+    """Make load.py try fastload first, as it will once it adopts it (README "Performance")."""
+    load = alembic_datasync.load
+    if hasattr(load, "parse_file"):
+        full_parse = load.parse_file
+
+        def parse_file(source: bytes | str, dataset: Dataset, **options: Any) -> Any:
+            rows = fast_rows(source, dataset, max_depth=options.get("max_depth"))
+            if rows is None:
+                return full_parse(source, dataset, **options)
+            return load.LoadedFile(dataset, rows)
+
+        load.parse_file = parse_file
+    else:
+        load.parse_rows = parse_rows_fast
+
+
+def sync_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """alembic_datasync.sync of the file, with the shipped loader or with fastload."""
+    if spec.get("loader") == "fastload":
+        use_fastload()
+    dataset = Dataset(spec["file"], table=NODES.table, key=NODES.key, prune=spec["prune"])
+    engine = sa.create_engine(spec["url"])
+    try:
+        with engine.connect() as connection:
+            report = sync(connection, [dataset])
+    finally:
+        engine.dispose()
+    (plan,) = report.datasets
+    return {
+        "rows": plan.total,
+        "created": len(plan.creates),
+        "updated": len(plan.updates),
+        "deleted": len(plan.deletes),
+        "unchanged": plan.unchanged,
+    }
+
+
+def orm_per_row(spec: dict[str, Any]) -> dict[str, Any]:
+    """The seed's script: for each node, SELECT it by key, set attributes, flush; commit."""
+    document = yaml.load(Path(spec["file"]).read_bytes(), Loader=yaml.CSafeLoader)
+    engine = sa.create_engine(spec["url"])
+    created = 0
+    try:
+        with Session(engine) as session:
+            for name, columns in document.items():
+                node = session.scalars(
+                    sa.select(Node).where(llm_nodes.c.node_name == name)
+                ).one_or_none()
+                if node is None:
+                    node = Node()
+                    node.node_name = name
+                    session.add(node)
+                    created += 1
+                for column, value in columns.items():
+                    setattr(node, column, value)
+                session.flush()
+            session.commit()
+    finally:
+        engine.dispose()
+    return {"rows": len(document), "created": created}
+
+
+CASES = {
+    "parse": parse_alone,
+    "parse_rows": parse_rows_case,
+    "fastload": fast_rows_case,
+    "floor": parse_and_write,
+    "sync": sync_case,
+    "orm": orm_per_row,
+}
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    run = CASES[spec["case"]]
+    started = time.perf_counter()
+    result = run(spec)
+    result["seconds"] = time.perf_counter() - started
+    # Linux reports ru_maxrss in KiB.
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
