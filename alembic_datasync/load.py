@@ -333,7 +333,11 @@ def parse_file(
     """
     path = dataset.display_path
     data = source.encode("utf-8") if isinstance(source, str) else source
-    loader = _StrictSafeLoader(data)
+    try:
+        loader = _StrictSafeLoader(data)
+    except yaml.reader.ReaderError as exc:
+        # PyYAML's pure-Python reader checks the first chunk as it is created.
+        raise FileProblem(_reader_problem(data, path, exc)) from None
     loader.display_path = path
     try:
         root = loader.get_single_node()
