@@ -215,3 +215,50 @@ def test_api_names_the_row_a_foreign_key_refuses(engine: sa.Engine, tmp_path: Pa
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM teams")).scalar() == 0
         assert connection.execute(sa.text("SELECT count(*) FROM members")).scalar() == 0
+
+
+TIMEOUTS = {
+    # The server's own limit on how long a statement may wait.
+    "postgresql": (
+        "options",
+        "-csearch_path={schema} -cstatement_timeout=1000",
+        "canceling statement due to statement timeout",
+    ),
+    "mysql": (
+        "init_command",
+        "SET SESSION innodb_lock_wait_timeout = 1",
+        "Lock wait timeout exceeded",
+    ),
+    "sqlite": ("timeout", "1", "database is locked"),
+}
+
+
+def test_a_statement_timeout_is_one_line_and_nothing_is_written(project: Project) -> None:
+    assert project.run("upgrade", "head").returncode == 0
+    before = project.nodes()
+    backend = project.url.get_backend_name()
+    option, value, said = TIMEOUTS[backend]
+    schema = project.url.query.get("options", "").partition("search_path=")[2]
+    timing_out = Project(
+        project.folder, project.url.update_query_dict({option: value.format(schema=schema)})
+    )
+    project.edit("config/llm_nodes.yaml", "default_temperature: 0.3", "default_temperature: 0.35")
+    blocker = project.engine()
+    with blocker.connect() as connection:
+        if backend == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Another session holds the row the sync must update.
+        connection.execute(
+            sa.text(
+                "UPDATE llm_node_configuration SET description = description "
+                "WHERE node_name = 'translation'"
+            )
+        )
+        run = timing_out.run("-x", "datasync=strict", "upgrade", "head")
+        connection.rollback()
+    blocker.dispose()
+    assert run.returncode == 255, run.output
+    [failed] = run.lines("FAILED: ")
+    assert said in failed
+    assert "Traceback" not in run.output
+    assert project.nodes() == before
