@@ -47,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LOWEST) example/app.db
+	rm -rf $(VENV) $(LOWEST) example/app.db example/app.db.datasync-lock
