@@ -1,0 +1,35 @@
+"""The README documents what the code offers: every flag, every public name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import alembic_datasync
+from alembic_datasync.cli import _OPTIONS
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_every_datasync_flag_is_in_the_readme() -> None:
+    missing = [flag for flag, _ in _OPTIONS if f"alembic datasync {flag}" not in README]
+    assert missing == []
+
+
+def test_every_dataset_and_datasync_option_is_in_the_readme() -> None:
+    import inspect
+
+    for function in (alembic_datasync.Dataset, alembic_datasync.DataSync):
+        parameters = inspect.signature(function).parameters
+        missing = [
+            name
+            for name in parameters
+            if name not in ("self", "context", "datasets", "path", "table", "key")
+            and f"{name}=" not in README
+        ]
+        assert missing == [], function.__name__
+
+
+def test_the_quickstart_is_two_commands() -> None:
+    quickstart = README.split("## Quickstart", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in quickstart.strip().splitlines()]
+    assert commands == ["make example", "make test"]
