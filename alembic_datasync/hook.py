@@ -32,6 +32,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Transaction
 
+from .apply import begin_for_savepoints
 from .dataset import Dataset
 from .errors import DatasyncError
 from .load import DEFAULT_MAX_FILE_SIZE
@@ -291,12 +292,8 @@ def sync_transaction(migration_context: MigrationContext, *, dry_run: bool) -> I
             # keep, and our writes must start a transaction that gets committed.
             connection.commit()
         transaction = connection.begin()
-    elif connection.dialect.name == "sqlite":
-        # pysqlite opens no transaction for a SELECT, so a SAVEPOINT would start
-        # (and its RELEASE commit) one of its own: join the owner's instead.
-        yield
-        return
     else:
+        begin_for_savepoints(connection)
         transaction = connection.begin_nested()
     try:
         if dry_run and connection.dialect.name == "postgresql":

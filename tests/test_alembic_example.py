@@ -418,3 +418,45 @@ def test_a_large_plan_logs_its_first_hundred_rows(deployed: Project) -> None:
     )
     assert len(lines) == 1 + 100 * 2 + 1
     assert len(deployed.nodes()) == 158
+
+
+SHARED_CONNECTION = '''\
+def run_migrations_online() -> None:
+    """The Alembic cookbook's "sharing a connection": use the caller's if given."""
+    connection = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("this test's env.py wants config.attributes['connection']")
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+        datasync.run()
+
+
+def unused_online() -> None:
+'''
+
+CALLER = """\
+import os, sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+engine = sa.create_engine(os.environ["DATABASE_URL"])
+with engine.begin() as connection:
+    config = Config("alembic.ini")
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+    connection.execute(sa.text("CREATE TABLE caller_was_here (x INTEGER)"))
+"""
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_connection_in_the_callers_transaction_is_left_to_the_caller(
+    project: Project, broken: bool
+) -> None:
+    project.edit("migrations/env.py", "def run_migrations_online() -> None:\n", SHARED_CONNECTION)
+    if broken:
+        project.edit(NODES_YAML, "default_temperature: 0.2", "default_temprature: 0.2")
+    run = project.python("-c", CALLER)
+    assert run.returncode == 0, run.output
+    assert project.has_table("caller_was_here")
+    assert project.version() == ["0001"]
+    assert len(project.nodes()) == (0 if broken else 8)
