@@ -158,6 +158,9 @@ class _StrictSafeLoader(_SafeLoader):
         # Keys written a second time: reported once, then skipped, so the same
         # mistake does not come back as a duplicate row or a second value.
         self.repeated_keys: set[int] = set()
+        # Nodes that failed to build, reported once (a key is built twice:
+        # for the duplicate check and for its row).
+        self.unbuildable: set[int] = set()
         self.problems: list[Problem] = []
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
@@ -170,12 +173,23 @@ class _StrictSafeLoader(_SafeLoader):
 
         SafeConstructor raises whatever its conversion raises for a value its
         tag cannot hold (ValueError for ``2024-02-30`` or ``!!int abc``,
-        KeyError for ``!!bool maybe``...): each becomes a problem at the value.
+        KeyError for ``!!bool maybe``, IndexError for an empty ``!!float``...):
+        each becomes a problem at the value.
         """
+        if id(node) in self.unbuildable:
+            return False, None
         try:
             return True, self.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (
+            yaml.YAMLError,
+            ValueError,
+            TypeError,
+            LookupError,
+            AttributeError,
+            ArithmeticError,
+        ) as exc:
             self._reset_after_failure()
+            self.unbuildable.add(id(node))
             self.problems.append(self._construction_problem(node, exc))
             return False, None
 

@@ -321,10 +321,20 @@ def test_impossible_date_is_a_problem_not_a_crash() -> None:
             "nodes.yaml:2:6: invalid YAML: failed to decode base64 data: Incorrect padding",
         ),
         ("!!str [1]", "nodes.yaml:2:6: invalid YAML: expected a scalar node, but found sequence"),
+        # Found by the fuzz campaign: an empty !!float or !!int raised IndexError.
+        ("!!float", "nodes.yaml:2:6: YAML cannot read '' as !!float; fix the value or the tag"),
+        ("!!int ''", "nodes.yaml:2:6: YAML cannot read '' as !!int; fix the value or the tag"),
     ],
 )
 def test_value_a_tag_cannot_build(value: str, message: str) -> None:
     assert problems(f"a:\n  n: {value}\n".encode()) == [message]
+
+
+def test_empty_float_tag_on_a_row_key() -> None:
+    # The fuzz campaign's one finding, as it found it.
+    assert problems(b"? !!float ") == [
+        "nodes.yaml:1:3: YAML cannot read '' as !!float; fix the value or the tag"
+    ]
 
 
 def test_bad_merge_key() -> None:
