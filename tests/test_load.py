@@ -138,9 +138,13 @@ def test_deep_nesting_is_refused_before_construction() -> None:
 
 
 def test_nesting_beyond_libyaml_limit_is_a_problem_too() -> None:
+    # libyaml 0.2.5 composes it and the walk refuses it; later libyaml stops at 1,000 levels.
     message = refusal(b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n")
-    assert message.startswith(
-        "nodes.yaml:1:1003: invalid YAML: while increasing flow level: exceeded maximum nesting depth"
+    assert message in (
+        "nodes.yaml:1:1003: invalid YAML: while increasing flow level: exceeded maximum "
+        "nesting depth",
+        "nodes.yaml:1:103: nested more than 100 levels deep; a dataset row is a mapping of "
+        "column: value, and even JSON values do not need this depth",
     )
 
 
