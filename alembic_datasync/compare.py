@@ -431,7 +431,10 @@ def _rule_parts(column_type: TypeEngine[Any], dialect: str) -> tuple[Convert, Co
         padded = isinstance(column_type, sqltypes.CHAR | sqltypes.NCHAR)
         length = column_type.length
         expects = f"text of at most {length:,} characters" if length else "text"
-        return _identity, _text_canonical(padded), expects, _judge_text(length, padded)
+        # SQLAlchemy's Uuid is CHAR(32) on SQLite, reflected as such, and
+        # SQLite stores UUID text of any length in it.
+        uuid_text = padded and length == 32 and dialect == "sqlite"
+        return _identity, _text_canonical(padded), expects, _judge_text(length, uuid_text)
     if isinstance(column_type, sqltypes.LargeBinary):
         return _identity, _strict, "binary data (!!binary) or text", _judge_binary
     return _identity, _strict, "any value", _fits_anything
@@ -629,14 +632,12 @@ def _judge_enum(allowed: list[str]) -> Judge:
     return judge
 
 
-def _judge_text(length: int | None, padded: bool) -> Judge:
+def _judge_text(length: int | None, takes_uuid_text: bool) -> Judge:
     def judge(value: Any) -> str | None:
         if not isinstance(value, str):
             return _kind_of(value)
         if length and len(value) > length:
-            if padded and length == 32 and _judge_uuid(value) is None:
-                # SQLAlchemy's Uuid, where the database has no UUID type, is
-                # CHAR(32): reflected, it is a CHAR(32) that takes UUID text.
+            if takes_uuid_text and _judge_uuid(value) is None:
                 return None
             return f"got {len(value):,} characters; shorten it, or widen the column in a migration"
         return None
