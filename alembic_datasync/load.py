@@ -1,23 +1,20 @@
 """Load a dataset file: YAML text -> rows, each value remembering its file:line:col.
 
 Only safe YAML: the constructor is PyYAML's SafeConstructor (driven by the C
-parser when libyaml is present), and before anything is constructed the node
-graph is checked: only the plain-data tags (no tag can build a Python object),
-a bounded nesting depth, no alias that contains itself, and a bounded number of
-nodes reached through aliases (a "billion laughs" file is refused after a
-linear walk of what was actually written).  On top of PyYAML this refuses a
-mapping that states a key twice, which PyYAML would silently resolve by keeping
-the last value.
+parser when libyaml is present), and nothing is built before `guard` has
+checked the composed graph (plain-data tags only, bounded depth and alias
+expansion).  On top of PyYAML this refuses a mapping that states a key twice,
+which PyYAML would silently resolve by keeping the last value.
 
 Every way a file can be unreadable (a directory, a binary file, invalid UTF-8,
 a tab used for indentation, a value YAML cannot construct) ends as a `Problem`
-with a position, never as another exception.
+with a position, never as another exception.  Problems of single rows or
+values are collected, so one run reports them all.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +26,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .dataset import Dataset
 from .errors import DatasetFileMissing, Position, Problem, in_file_order
+from .guard import (
+    DEFAULT_MAX_ALIAS_NODES,
+    DEFAULT_MAX_DEPTH,
+    YAML_TAG,
+    check_node_graph,
+    children,
+    mark_position,
+    reader_problem,
+    show_tag,
+    syntax_problem,
+)
 
 if TYPE_CHECKING:
     _SafeLoader = yaml.SafeLoader
@@ -39,47 +47,12 @@ else:
 #: True when libyaml parses: its reader reports byte offsets, PyYAML's own characters.
 _C_PARSER = _SafeLoader is not yaml.SafeLoader
 
-YAML_TAG = "tag:yaml.org,2002:"
-MERGE_TAG = "tag:yaml.org,2002:merge"
-STR_TAG = "tag:yaml.org,2002:str"
-NULL_TAG = "tag:yaml.org,2002:null"
-
-#: The tags a dataset may use: plain data, what SafeConstructor builds into
-#: values a column can hold.  ``!!set``, ``!!omap`` and ``!!pairs`` are safe but
-#: build sets and tuples no column type takes; everything else is refused.
-PLAIN_DATA_TAGS = frozenset(
-    YAML_TAG + name
-    for name in (
-        "null",
-        "bool",
-        "int",
-        "float",
-        "binary",
-        "timestamp",
-        "str",
-        "seq",
-        "map",
-        "merge",
-    )
-)
+MERGE_TAG = YAML_TAG + "merge"
+STR_TAG = YAML_TAG + "str"
+NULL_TAG = YAML_TAG + "null"
 
 #: Files above this size are refused before parsing (bytes).
 DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024
-
-#: How many nodes aliases may add when expanded, in total, before a file is
-#: refused.  Legitimate reuse (a ``<<: *defaults`` mapping in every row) stays
-#: far below; a "billion laughs" file passes it within a few levels.
-DEFAULT_MAX_ALIAS_NODES = 1_000_000
-
-#: How deeply collections may nest.  Rows are two levels; JSON values add a
-#: few.  The bound keeps construction (recursive in PyYAML) far from Python's
-#: recursion limit.
-DEFAULT_MAX_DEPTH = 100
-
-# What PyYAML's pure-Python reader refuses (libyaml refuses the same set).
-_NOT_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
 
 
 @dataclass(slots=True)
@@ -126,19 +99,10 @@ class FileProblem(Exception):
         self.problem = problem
 
 
-def _mark(path: str, mark: Any) -> Position:
-    return Position(path, mark.line + 1, mark.column + 1)
-
-
 def _describe(value: Any) -> str:
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
     return repr(value) if isinstance(value, str) else str(value)
-
-
-def show_tag(tag: str) -> str:
-    """A tag as it is written in YAML: ``!!python/object``, ``!local``."""
-    return "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
 
 
 class _StrictSafeLoader(_SafeLoader):
@@ -205,11 +169,13 @@ class _StrictSafeLoader(_SafeLoader):
             detail = exc.problem or "invalid value"
             if exc.context:
                 detail = f"{exc.context}: {detail}"
-            return Problem(_mark(self.display_path, exc.problem_mark), f"invalid YAML: {detail}")
+            return Problem(
+                mark_position(self.display_path, exc.problem_mark), f"invalid YAML: {detail}"
+            )
         culprit = _first_unbuildable_scalar(self, node) or node
         self._reset_after_failure()
         text = culprit.value if isinstance(culprit, ScalarNode) else ""
-        position = _mark(self.display_path, culprit.start_mark)
+        position = mark_position(self.display_path, culprit.start_mark)
         tag = show_tag(culprit.tag)
         shown = text if len(text) <= 40 else text[:37] + "..."
         # Unquoted and untagged: YAML itself chose the type from how it looks.
@@ -248,7 +214,7 @@ def _first_unbuildable_scalar(loader: _StrictSafeLoader, node: Node) -> ScalarNo
             except Exception:  # finding the culprit of a failure already caught
                 return current
         else:
-            pending.extend(reversed(list(_children(current))))
+            pending.extend(reversed(list(children(current))))
     return None
 
 
@@ -270,7 +236,7 @@ def check_duplicate_keys(loader: _StrictSafeLoader, node: MappingNode, path: str
             loader.repeated_keys.add(id(key_node))
             loader.problems.append(
                 Problem(
-                    _mark(path, key_node.start_mark),
+                    mark_position(path, key_node.start_mark),
                     f"key {_describe(key)} is written twice in this mapping, first at line "
                     f"{first.start_mark.line + 1}, again at line {key_node.start_mark.line + 1}; "
                     f"YAML would silently keep only the last one: remove or merge one of them",
@@ -351,20 +317,22 @@ def parse_file(
         loader = _StrictSafeLoader(data)
     except yaml.reader.ReaderError as exc:
         # PyYAML's pure-Python reader checks the first chunk as it is created.
-        raise FileProblem(_reader_problem(data, path, exc)) from None
+        raise FileProblem(reader_problem(data, path, exc, byte_offsets=_C_PARSER)) from None
     loader.display_path = path
     try:
         root = loader.get_single_node()
         if root is None or (isinstance(root, ScalarNode) and root.tag == NULL_TAG):
             # No document, or an empty one (a lone ---): an empty dataset.
             return LoadedFile(dataset, [])
-        check_node_graph(root, path, max_alias_nodes=max_alias_nodes, max_depth=max_depth)
+        unsafe = check_node_graph(root, path, max_alias_nodes=max_alias_nodes, max_depth=max_depth)
+        if unsafe is not None:
+            raise FileProblem(unsafe)
         rows = list(_rows_of(loader, root, dataset, path))
         return LoadedFile(dataset, rows, in_file_order(loader.problems))
     except yaml.reader.ReaderError as exc:
-        raise FileProblem(_reader_problem(data, path, exc)) from None
+        raise FileProblem(reader_problem(data, path, exc, byte_offsets=_C_PARSER)) from None
     except yaml.MarkedYAMLError as exc:
-        raise FileProblem(_syntax_problem(data, path, exc)) from None
+        raise FileProblem(syntax_problem(data, path, exc)) from None
     except yaml.YAMLError as exc:
         raise FileProblem(Problem(path, f"invalid YAML: {exc}")) from None
     except RecursionError:
@@ -376,178 +344,6 @@ def parse_file(
         loader.dispose()
 
 
-def _position_at_offset(data: bytes, offset: int, path: str) -> Position:
-    """The line and column of ``offset``: a byte offset under libyaml, a character one otherwise."""
-    if not _C_PARSER:
-        text = data.decode("utf-8", errors="replace")
-        line_start = text.rfind("\n", 0, offset) + 1
-        return Position(path, text.count("\n", 0, offset) + 1, offset - line_start + 1)
-    return _position_at_byte(data, offset, path)
-
-
-def _position_at_byte(data: bytes, offset: int, path: str) -> Position:
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return Position(path, data.count(b"\n", 0, offset) + 1, column)
-
-
-def _reader_problem(data: bytes, path: str, exc: yaml.reader.ReaderError) -> Problem:
-    """Invalid UTF-8, a NUL byte or a control character, at its line and column."""
-    position = _position_at_offset(data, exc.position, path)
-    if exc.character == 0 or b"\x00" in data[:8192]:
-        return Problem(
-            position,
-            "contains a NUL byte, so it is not UTF-8 YAML text (a binary file, or text saved as "
-            "UTF-16 without a byte-order mark?); point the dataset at a YAML file saved as UTF-8",
-        )
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        # The parser reports where it noticed; the decoder knows the first bad byte.
-        return Problem(
-            _position_at_byte(data, bad.start, path),
-            f"is not valid UTF-8 (byte 0x{data[bad.start]:02x} here); save the file as UTF-8",
-        )
-    return Problem(
-        position,
-        f"contains the control character U+{exc.character:04X}, which YAML does not allow; "
-        f"remove it",
-    )
-
-
-def _syntax_problem(data: bytes, path: str, exc: yaml.MarkedYAMLError) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    if mark is None:
-        return Problem(path, f"invalid YAML: {exc.problem or exc.context or exc}")
-    line = data.split(b"\n", mark.line + 1)[mark.line] if mark.line <= data.count(b"\n") else b""
-    indent = line[: len(line) - len(line.lstrip(b" \t"))]
-    if b"\t" in indent:
-        column = len(indent[: indent.index(b"\t")]) + 1
-        return Problem(
-            Position(path, mark.line + 1, column),
-            "a tab is used for indentation, and YAML allows only spaces there; replace the tab "
-            "with spaces",
-        )
-    if b"\xef\xbb\xbf" in line and mark.line > 0:
-        column = len(line[: line.index(b"\xef\xbb\xbf")].decode("utf-8", errors="replace")) + 1
-        return Problem(
-            Position(path, mark.line + 1, column),
-            "a byte-order mark (U+FEFF) in the middle of the file, probably from joining two "
-            "files; delete it (it is invisible in most editors)",
-        )
-    if exc.context == "expected a single document in the stream":
-        return Problem(
-            _mark(path, mark),
-            "a second YAML document starts here; a dataset file is one document: remove "
-            "the --- line, or move what follows it to a file of its own",
-        )
-    detail = exc.problem or exc.context or "invalid YAML"
-    if exc.context and exc.problem:
-        detail = f"{exc.context}: {exc.problem}"
-    return Problem(_mark(path, mark), f"invalid YAML: {detail}")
-
-
-def _children(node: Node) -> Iterator[Node]:
-    if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            yield key_node
-            yield value_node
-    elif isinstance(node, SequenceNode):
-        yield from node.value
-
-
-def check_node_graph(root: Node, path: str, *, max_alias_nodes: int, max_depth: int) -> None:
-    """Raise `FileProblem` unless the composed graph is plain data of a bounded size.
-
-    PyYAML composes an alias as a second reference to the anchored node, so
-    the graph is only as large as the text; what explodes is expanding it (a
-    merge key copies, a JSON value is serialized in full).  One depth-first
-    walk, visiting each distinct node once, adds up how many nodes every
-    alias stands for and stops as soon as the total passes ``max_alias_nodes``.
-    It also refuses tags outside `PLAIN_DATA_TAGS`, nesting deeper than
-    ``max_depth`` and an alias inside its own anchor (a structure that
-    contains itself, which no column can hold).
-    """
-    sizes: dict[int, int] = {}  # id(node) -> nodes it stands for, once fully walked
-    on_path: set[int] = set()
-    through_aliases = 0
-    _check_tag(root, path)
-    # Frames: [node, its children, nodes counted so far under it]
-    stack: list[list[Any]] = [[root, _children(root), 1]]
-    on_path.add(id(root))
-    while stack:
-        frame = stack[-1]
-        child = next(frame[1], None)
-        if child is None:
-            stack.pop()
-            on_path.discard(id(frame[0]))
-            sizes[id(frame[0])] = frame[2]
-            if stack:
-                stack[-1][2] += frame[2]
-            continue
-        known = sizes.get(id(child))
-        if known is not None:
-            # A node met again: an alias, standing for all the nodes under it.
-            frame[2] += known
-            through_aliases += known
-            if through_aliases > max_alias_nodes:
-                raise FileProblem(
-                    Problem(
-                        _mark(path, child.start_mark),
-                        f"aliases to this anchor and others expand to more than "
-                        f"{max_alias_nodes:,} nodes (an alias bomb?); a dataset file may reuse "
-                        f"anchors, but not multiply them without bound",
-                    )
-                )
-            continue
-        if id(child) in on_path:
-            raise FileProblem(
-                Problem(
-                    _mark(path, child.start_mark),
-                    "an alias refers to the anchor it is inside of, so the value would contain "
-                    "itself; no column can hold that: remove the alias",
-                )
-            )
-        _check_tag(child, path)
-        if isinstance(child, ScalarNode):
-            sizes[id(child)] = 1
-            frame[2] += 1
-            continue
-        if len(stack) >= max_depth:
-            raise FileProblem(
-                Problem(
-                    _mark(path, child.start_mark),
-                    f"nested more than {max_depth} levels deep; a dataset row is a mapping of "
-                    f"column: value, and even JSON values do not need this depth",
-                )
-            )
-        on_path.add(id(child))
-        stack.append([child, _children(child), 1])
-
-
-def _check_tag(node: Node, path: str) -> None:
-    tag = node.tag
-    if tag in PLAIN_DATA_TAGS:
-        return
-    shown = show_tag(tag)
-    if tag.startswith(YAML_TAG + "python/"):
-        message = (
-            f"tag {shown} is refused: it would construct a Python object, and dataset files "
-            f"hold plain data only; remove the tag"
-        )
-    elif tag.startswith(YAML_TAG):
-        message = (
-            f"tag {shown} is not supported in dataset files; write a plain list or mapping, "
-            f"or a scalar without the tag"
-        )
-    else:
-        message = (
-            f"unknown tag {shown}; dataset files hold plain YAML data: remove the tag, or "
-            f"quote the value if the ! belongs to it"
-        )
-    raise FileProblem(Problem(_mark(path, node.start_mark), message))
-
-
 def _rows_of(loader: _StrictSafeLoader, root: Node, dataset: Dataset, path: str) -> Iterator[Row]:
     if isinstance(root, MappingNode):
         yield from _rows_of_keyed_mapping(loader, root, dataset, path)
@@ -556,18 +352,18 @@ def _rows_of(loader: _StrictSafeLoader, root: Node, dataset: Dataset, path: str)
             if not isinstance(item, MappingNode):
                 loader.problems.append(
                     Problem(
-                        _mark(path, item.start_mark),
+                        mark_position(path, item.start_mark),
                         f"a row must be a mapping of column: value, found {_node_kind(item)}",
                     )
                 )
                 continue
             row = _row_mapping(loader, item, path)
             if row is not None:
-                yield Row(row[0], _mark(path, item.start_mark), row[1], row[2])
+                yield Row(row[0], mark_position(path, item.start_mark), row[1], row[2])
     else:
         raise FileProblem(
             Problem(
-                _mark(path, root.start_mark),
+                mark_position(path, root.start_mark),
                 f"top level is {_node_kind(root)}; a dataset file is either a mapping of "
                 f"key: {{column: value}} or a list of rows ({{column: value}} mappings)",
             )
@@ -580,7 +376,7 @@ def _rows_of_keyed_mapping(
     if len(dataset.key_columns) != 1:
         raise FileProblem(
             Problem(
-                _mark(path, root.start_mark),
+                mark_position(path, root.start_mark),
                 f"dataset {dataset.label!r} has a composite key "
                 f"({', '.join(dataset.key_columns)}): write the file as a list of rows, each "
                 f"naming every key column",
@@ -618,7 +414,7 @@ def _rows_of_keyed_mapping(
         else:
             loader.problems.append(
                 Problem(
-                    _mark(path, value_node.start_mark),
+                    mark_position(path, value_node.start_mark),
                     f"the row for {_describe(key)} must be a mapping of column: value, "
                     f"found {_node_kind(value_node)}",
                 )
@@ -669,7 +465,7 @@ def _row_mapping(
         if not isinstance(column, str):
             loader.problems.append(
                 Problem(
-                    _mark(path, key_node.start_mark),
+                    mark_position(path, key_node.start_mark),
                     f"column names are strings; {_describe(column)} is "
                     f"{type(column).__name__}: quote it if it really is a column name",
                 )

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from alembic_datasync import Dataset, DatasetFileMissing
+from alembic_datasync.guard import DEFAULT_MAX_ALIAS_NODES
 from alembic_datasync.load import (
-    DEFAULT_MAX_ALIAS_NODES,
     FileProblem,
     LoadedFile,
     load_dataset,
