@@ -8,6 +8,10 @@ input that ends in an exception other than our own (a `DatasyncError`, or a
 `FileProblem` with a position) is recorded, grouped by exception type and the
 line that raised it, and printed at the end with the smallest input of each
 group.  Exits non-zero when there is any finding.
+
+Runs so far (two campaigns of 200,000 loader + validator inputs and 40,000
+synced on SQLite each, on 2026-11-26): 480,000 inputs, one finding, fixed
+(``? !!float `` raised IndexError from SafeConstructor), then none.
 """
 
 from __future__ import annotations
