@@ -56,7 +56,7 @@ r1:
   active: true
   taken_at: 2024-05-01 10:30:00+02:00
   day: 2024-05-01
-  ref: 0b9a3f5e-8a53-4f4c-9d1e-1f0b2c3d4e5f
+  ref: 0b9a3f5e8a534f4c9d1e1f0b2c3d4e5f
   serial: s1
 r2:
   label: null
@@ -74,7 +74,7 @@ r3:
   active: no
   taken_at: null
   day: null
-  ref: 2c1b7a9e-0000-4000-8000-000000000000
+  ref: 2c1b7a9e000040008000000000000000
   serial: s3
 r4:
   label: "ünïcødé ✓"
@@ -83,7 +83,7 @@ r4:
   active: null
   taken_at: 1999-12-31 23:59:59.999999+00:00
   day: 1999-12-31
-  ref: 2c1b7a9e-0000-4000-8000-000000000001
+  ref: 2c1b7a9e000040008000000000000001
   serial: s4
 """
 
@@ -147,7 +147,9 @@ def test_copied_rows_hold_what_executemany_would_write(
     )
     assert copied[2][1] == "\\N is not null"
     assert copied[1][1] is None
-    assert copied[3][7] == uuid.UUID("2c1b7a9e-0000-4000-8000-000000000001")
+    # A UUID object where the column is UUID; its 32 hex digits where it is CHAR(32)
+    # (MariaDB under SQLAlchemy 2.0 creates sa.Uuid so), which is why the file writes those.
+    assert uuid.UUID(str(copied[3][7])) == uuid.UUID("2c1b7a9e-0000-4000-8000-000000000001")
     assert copied[3][6] == dt.date(1999, 12, 31)
     # What was copied reads back as unchanged: nothing to write on the next sync.
     statements.clear()
