@@ -475,8 +475,9 @@ def notes(results: Results, missed: list[tuple[str, str]]) -> list[str]:
             "sync built on it cannot reliably stay within 1.15 x `yaml.load`. What closes it: "
             f"`fastload` gives the same rows in {fast_ratios} that time, with "
             f"{fmt(memory)} x the peak memory at {sizes[-1]:,} rows; with it (the `+fastload` "
-            "runs) these targets are met. It needs load.py to try fastload first (README "
-            '"Performance"; a three-line change in `parse_file`).'
+            "runs) these targets are met. It needs load.py to try fastload first, three lines "
+            "at the top of `parse_file`: `rows = fast_rows(source, dataset, max_depth=max_depth)`"
+            "; when not None, `return LoadedFile(dataset, rows)`."
         )
     orm = [m for m in missed if m[0].startswith("per-row ORM") and m not in shipped]
     if orm and 10_000 in sizes:
@@ -546,8 +547,8 @@ def write_results(
         "time of the measured work and the highest peak RSS of the process (every case imports the "
         "same modules first, about the first 60 MiB)",
         "- `+fastload`: the same sync with load.py trying `fastload.fast_rows` first, as it "
-        'will after the integration described in README "Performance" (until then the '
-        "sync uses the shipped loader, the rows without `+fastload`)",
+        "will once it adopts it (see Missed targets); until then the sync uses the shipped "
+        "loader, the rows without `+fastload`",
         "- database part of a sync: its time minus its loader's time alone; of the per-row "
         "ORM sync: its time minus `yaml.load`'s",
         "",
