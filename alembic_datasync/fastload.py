@@ -95,7 +95,7 @@ def parse_rows_fast(source: bytes | str, dataset: Dataset) -> list[Row]:
     """`load.parse_rows`, the same rows or the same `FileProblem`, mostly several times faster."""
     rows = fast_rows(source, dataset)
     if rows is None:
-        return load.parse_rows(source, dataset)
+        return load.parse_rows(source, dataset, fast=False)
     return rows
 
 

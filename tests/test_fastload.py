@@ -19,7 +19,8 @@ from yaml.nodes import ScalarNode
 
 from alembic_datasync import Dataset
 from alembic_datasync.fastload import fast_rows, parse_rows_fast
-from alembic_datasync.load import FileProblem, Row, parse_rows
+from alembic_datasync.load import FileProblem, Row
+from alembic_datasync.load import parse_rows as parse_rows_any_path
 
 EXAMPLE = Path(__file__).parent.parent / "example" / "config" / "llm_nodes.yaml"
 
@@ -58,6 +59,11 @@ def outcome(parse: Any, text: str, dataset: Dataset) -> Any:
         return ("problem", str(exc.problem))
     except Exception as exc:  # whatever parse_rows raises, parse_rows_fast must raise too
         return ("exception", type(exc).__name__, str(exc))
+
+
+def parse_rows(source: bytes | str, dataset: Dataset) -> list[Row]:
+    """The full loader alone: load.py would otherwise take the fast path itself."""
+    return parse_rows_any_path(source, dataset, fast=False)
 
 
 def yaml_load_rows(text: str, dataset: Dataset) -> list[Any] | None:
