@@ -538,14 +538,9 @@ def write_results(
         )
     for backend in backends:
         out += ["", f"## {backend}", "", head, rule]
-        cases = ["floor"]
-        for case in SYNC_CASES:
-            cases += [case, f"{case}+fastload"]
-        cases += ["orm_first", "orm_noop"]
+        cases = ["floor", *SYNC_CASES, "orm_first", "orm_noop"]
         for case in cases:
-            title = CASE_TITLES.get(case.removesuffix("+fastload"), case)
-            if case.endswith("+fastload"):
-                title += ", with fastload"
+            title = CASE_TITLES.get(case, case)
             out.append(
                 f"| {title} | " + " | ".join(cell(results, backend, s, case) for s in sizes) + " |"
             )
