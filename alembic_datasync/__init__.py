@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .api import apply, plan, sync, validate_datasets
 from .dataset import Dataset
+from .environment import DataSync
 from .errors import (
     ApplyFailed,
     DatasetFileMissing,
     DatasetsOutOfSync,
     DatasyncError,
     InvalidDatasets,
+    LockTimeout,
     Position,
     Problem,
 )
-from .hook import DataSync
-from .plan import ColumnChange, DatasetPlan, RowChange
-from .sync import SyncReport, apply, plan, sync
-from .validate import validate_datasets
+from .planner import ColumnChange, DatasetPlan, RowChange
+from .report import SyncReport
 
 try:
     __version__ = version("alembic-datasync")
@@ -38,6 +39,7 @@ __all__ = [
     "DatasetsOutOfSync",
     "DatasyncError",
     "InvalidDatasets",
+    "LockTimeout",
     "Position",
     "Problem",
     "RowChange",

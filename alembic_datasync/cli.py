@@ -2,8 +2,8 @@
 
 ``alembic-datasync`` (and ``python -m alembic_datasync``) is Alembic's own
 command line with ``datasync`` added: every stock command works the same.
-The stock ``alembic`` script gets the same subcommand through the plugin in
-`alembic_datasync.alembic_plugin`.
+The stock ``alembic`` script gets the same subcommand through the plugin
+module ``alembic_datasync_plugin`` (outside the package, see its docstring).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from alembic import util as alembic_util
 from alembic.config import CommandLine
 from sqlalchemy import exc as sa_exc
 
-from .command import datasync
+from .commands import datasync
+from .environment import ATTRIBUTE
 from .errors import DatasetsOutOfSync
-from .hook import ATTRIBUTE
 
 if TYPE_CHECKING:
     from alembic.config import Config

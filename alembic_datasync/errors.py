@@ -93,6 +93,10 @@ class ApplyFailed(DatasyncError):
         super().__init__(message)
 
 
+class LockTimeout(DatasyncError):
+    """Another process held the deploy lock for longer than the timeout."""
+
+
 class DatasetsOutOfSync(DatasyncError):
     """``--check`` found the database differs from the dataset files.
 

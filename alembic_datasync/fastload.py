@@ -1,6 +1,6 @@
 """A faster way to the same rows: build them straight from libyaml's event stream.
 
-`load.parse_rows` composes a node graph and then constructs Python values
+`loader.parse_file` composes a node graph and then constructs Python values
 from it, which costs two passes, one ``Node`` and ``Mark`` pair per value and,
 on large files, repeated runs of the cyclic garbage collector over the growing
 graph.  `fast_rows` reads the events of PyYAML's C parser once and builds each
@@ -11,15 +11,15 @@ PyYAML's by construction, not re-implemented.
 
 It only takes the common road: one document, no anchors, aliases, merge keys
 or explicit collection tags, no duplicate keys, nothing an error message would
-have to describe.  Anything else makes `fast_rows` return None, and the caller
-parses the file with `load.parse_rows`, which then gives exactly the rows, or
-the error, it always gave.  `parse_rows_fast` does both steps.
+have to describe.  Anything else makes `fast_rows` return None, and `loader.parse_file`
+then reads the text itself, which gives exactly the rows, or the error, it
+always gave.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from yaml.events import (
@@ -35,13 +35,12 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from . import load
 from .collector import collector_paused
 from .dataset import Dataset
 from .errors import Position
-
-if TYPE_CHECKING:
-    from .load import Row
+from .guard import DEFAULT_MAX_DEPTH
+from .rows import Row
+from .yaml11 import is_retyped_plain_scalar, mapping_key
 
 #: PyYAML's C loader, or None where PyYAML was built without libyaml.
 _CLoader: Any = getattr(yaml, "CSafeLoader", None)
@@ -68,19 +67,16 @@ def _fast_path_available() -> bool:
 
 
 def fast_rows(
-    source: bytes | str, dataset: Dataset, *, max_depth: int | None = None
+    source: bytes | str, dataset: Dataset, *, max_depth: int = DEFAULT_MAX_DEPTH
 ) -> list[Row] | None:
-    """The rows `load.parse_rows` gives for ``source``, or None when it must be asked itself.
+    """The rows the full loader gives for ``source``, or None when it must be asked itself.
 
     None means the file uses something only the full loader handles (anchors,
     aliases, merge keys, tags on collections, several documents, nesting near
-    ``max_depth``, by default load.py's) or has a problem to report; never that
-    the rows would differ.
+    ``max_depth``) or has a problem to report; never that the rows would differ.
     """
     if not _fast_path_available():
         return None
-    if max_depth is None:
-        max_depth = getattr(load, "DEFAULT_MAX_DEPTH", 100)
     loader = _CLoader(source.encode("utf-8") if isinstance(source, str) else source)
     try:
         with collector_paused():
@@ -91,27 +87,6 @@ def fast_rows(
         loader.dispose()
 
 
-def parse_rows_fast(source: bytes | str, dataset: Dataset) -> list[Row]:
-    """`load.parse_rows`, the same rows or the same `FileProblem`, mostly several times faster."""
-    rows = fast_rows(source, dataset)
-    if rows is None:
-        return load.parse_rows(source, dataset, fast=False)
-    return rows
-
-
-def _make_row(
-    values: dict[str, Any],
-    position: Position,
-    positions: dict[str, tuple[int, int]],
-    texts: dict[str, str],
-) -> Row:
-    # load is imported by name, not from: it may import this module itself.
-    if "scalar_texts" in getattr(load.Row, "__dataclass_fields__", {}):
-        extra: dict[str, Any] = {"scalar_texts": texts}
-        return load.Row(values, position, positions, **extra)
-    return load.Row(values, position, positions)
-
-
 class _RowBuilder:
     """Rows from one loader's events; raises `_LeaveFastPath` at anything unusual."""
 
@@ -120,19 +95,13 @@ class _RowBuilder:
         self.next_event: Callable[[], Any] = loader.get_event
         self.dataset = dataset
         self.path = dataset.display_path
-        # load.py refuses a collection nested max_depth deep; stay well short of it.
+        # The full loader refuses a collection nested max_depth deep; stay well short of it.
         self.deepest_value = max_depth - 3
         self.claimed_first_chars = frozenset(loader.yaml_implicit_resolvers)
         self.constructors: dict[Any, Any] = loader.yaml_constructors
         # Plain scalars that resolve to something other than a string repeat a
         # lot (true, 0.2, 2000): resolve and construct each text once.
         self.plain_values: dict[str, tuple[Any, bool]] = {}
-        # load.py's rule for which values keep the text they were written as
-        # (``NO`` read as false...), applied to the same node it would see;
-        # absent from versions of load.py that keep no such texts.
-        self.keeps_text_rule: Callable[[ScalarNode], bool] | None = getattr(
-            load, "_is_retyped_plain_scalar", None
-        )
         # Whether the last scalar built as neither str nor None keeps its text.
         self.keeps_text = False
 
@@ -152,7 +121,7 @@ class _RowBuilder:
         else:
             raise _LeaveFastPath
         self._expect(DocumentEndEvent)
-        # A second document is an error load.parse_rows reports.
+        # A second document is an error the full loader reports.
         self._expect(StreamEndEvent)
         return rows
 
@@ -195,8 +164,9 @@ class _RowBuilder:
             raise _LeaveFastPath
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         built = self.constructors[tag](self.loader, node)
-        rule = self.keeps_text_rule
-        return built, rule is not None and rule(node)
+        # The full loader's rule for which values keep the text they were
+        # written as (``NO`` read as false...), on the node it would see.
+        return built, is_retyped_plain_scalar(node)
 
     def _value(self, event: Any, depth: int) -> Any:
         """The fully built value that starts with ``event``: scalar, list or dict."""
@@ -223,7 +193,7 @@ class _RowBuilder:
                 if type(event) is not ScalarEvent:
                     raise _LeaveFastPath
                 key = self._scalar(event)
-                marker = ("bool", key) if isinstance(key, bool) else key
+                marker = mapping_key(key)
                 if marker in seen:
                     raise _LeaveFastPath
                 seen.add(marker)
@@ -277,7 +247,7 @@ class _RowBuilder:
                 if key is not None and type(key) is not str and self.keeps_text
                 else None
             )
-            marker = ("bool", key) if isinstance(key, bool) else key
+            marker = mapping_key(key)
             if marker in seen:
                 raise _LeaveFastPath
             seen.add(marker)
@@ -292,7 +262,7 @@ class _RowBuilder:
             else:
                 raise _LeaveFastPath
             if key_column in values:
-                # load.py reports a key column that disagrees; one that agrees
+                # The full loader reports a key column that disagrees; one that agrees
                 # is replaced by the key, with the key's text.
                 if values[key_column] != key:
                     raise _LeaveFastPath
@@ -301,7 +271,7 @@ class _RowBuilder:
             positions[key_column] = key_spot
             if key_text is not None:
                 texts[key_column] = key_text
-            rows.append(_make_row(values, Position(path, *key_spot), positions, texts))
+            rows.append(Row(values, Position(path, *key_spot), positions, texts))
 
     def _listed_rows(self) -> list[Row]:
         path = self.path
@@ -316,4 +286,4 @@ class _RowBuilder:
             mark: Any = event.start_mark
             values, positions, texts = self._row_mapping()
             position = Position(path, mark.line + 1, mark.column + 1)
-            rows.append(_make_row(values, position, positions, texts))
+            rows.append(Row(values, position, positions, texts))

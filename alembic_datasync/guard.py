@@ -20,8 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Position, Problem
-
-YAML_TAG = "tag:yaml.org,2002:"
+from .yaml11 import YAML_TAG
 
 #: The tags a dataset may use: plain data, what SafeConstructor builds into
 #: values a column can hold.  ``!!set``, ``!!omap`` and ``!!pairs`` are safe but

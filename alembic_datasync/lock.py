@@ -25,16 +25,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from .errors import DatasyncError
+from .errors import LockTimeout
 
 #: Seconds a process waits for the lock before giving up (``DataSync(lock_timeout=...)``).
 DEFAULT_LOCK_TIMEOUT = 600.0
 
 _POLL_SECONDS = 0.1
-
-
-class LockTimeout(DatasyncError):
-    """Another process held the deploy lock for longer than the timeout."""
 
 
 class DeployLock:

@@ -1,28 +1,50 @@
-"""What users read: the summary line per dataset and the plan as a reviewable diff."""
+"""What users read: `SyncReport`, the summary line per dataset and the plan as a reviewable diff."""
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-from .plan import DatasetPlan, RowChange
+from .display import SECRET, show_value
+from .planner import DatasetPlan, RowChange
 
 
-def show_value(value: Any) -> str:
-    """A value as the plan shows it: strings quoted, YAML spelling for null and booleans."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return repr(value)
+@dataclass
+class SyncReport:
+    """The plan of a sync and, once applied, its result.
+
+    ``datasets`` holds one `DatasetPlan` per dataset that was synced, in
+    declaration order; ``warnings`` what was skipped and why (a missing file
+    outside strict mode); ``applied`` whether the plan has been written.
+    """
+
+    datasets: list[DatasetPlan]
+    warnings: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        """True when syncing would write (or wrote) at least one row."""
+        return any(plan.has_changes for plan in self.datasets)
+
+    def summary_lines(self) -> list[str]:
+        """One line per dataset: ``datasync: <dataset> (<file>): 8 total, 1 created, ...``."""
+        return [summary_line(plan, self.applied) for plan in self.datasets]
+
+    def plan_lines(self) -> list[str]:
+        """The row changes of every dataset, as a diff a reviewer can read."""
+        lines: list[str] = []
+        for plan in self.datasets:
+            lines.extend(plan_lines(plan))
+        return lines
+
+    def render(self, max_rows: int | None = None) -> str:
+        """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each)."""
+        lines = [f"datasync: warning: {warning}" for warning in self.warnings]
+        for plan in self.datasets:
+            lines.append(summary_line(plan, self.applied))
+            lines.extend(f"  {line}" for line in plan_lines(plan, max_rows))
+        return "\n".join(lines)
 
 
 def summary_line(plan: DatasetPlan, applied: bool) -> str:
@@ -39,10 +61,6 @@ def summary_line(plan: DatasetPlan, applied: bool) -> str:
     if plan.dataset.prune or plan.deletes:
         parts.append(f"{len(plan.deletes)} {deleted}")
     return f"datasync: {plan.dataset.label} ({plan.dataset.display_path}): {', '.join(parts)}"
-
-
-#: How a secret column's value is shown.
-SECRET = "(secret)"
 
 
 def change_lines(

@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session, registry
 
 from alembic_datasync import Dataset, sync
 from alembic_datasync.fastload import fast_rows
-from alembic_datasync.load import parse_rows
+from alembic_datasync.loader import parse_rows
 
 NODES = Dataset("nodes.yaml", table="llm_node_configuration", key="node_name")
 
 
 class Node:
-    """The seed's ORM model, mapped onto the benchmark's table."""
+    """The application's ORM model, mapped onto the benchmark's table."""
 
     node_name: str
 
@@ -46,7 +46,7 @@ def parse_alone(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_rows_case(spec: dict[str, Any]) -> dict[str, Any]:
-    """The full loader alone, fast path off: load.parse_rows(fast=False), with positions."""
+    """The full loader alone, fast path off: loader.parse_rows(fast=False), with positions."""
     dataset = Dataset(spec["file"], table="t", key="node_name")
     return {"rows": len(parse_rows(Path(spec["file"]).read_bytes(), dataset, fast=False))}
 
@@ -86,7 +86,7 @@ def parse_and_write(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_case(spec: dict[str, Any]) -> dict[str, Any]:
-    """alembic_datasync.sync of the file, as shipped (load.py takes fastload's path first)."""
+    """alembic_datasync.sync of the file, as shipped (the loader takes fastload's path first)."""
     dataset = Dataset(spec["file"], table=NODES.table, key=NODES.key, prune=spec["prune"])
     engine = sa.create_engine(spec["url"])
     try:
@@ -105,7 +105,7 @@ def sync_case(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def orm_per_row(spec: dict[str, Any]) -> dict[str, Any]:
-    """The seed's script: for each node, SELECT it by key, set attributes, flush; commit."""
+    """A hand-written sync script: per node, SELECT it by key, set attributes, flush; commit."""
     document = yaml.load(Path(spec["file"]).read_bytes(), Loader=yaml.CSafeLoader)
     engine = sa.create_engine(spec["url"])
     created = 0

@@ -1,6 +1,6 @@
 """The long fuzz campaign: random and mutated YAML through the loader, validator and sync.
 
-    python bench/fuzz_datasets.py [--examples N] [--sync-examples M] [--seed S]
+    python bench/fuzz_datasets.py [--examples N] [--sync-examples M] [--start S]
 
 Runs the strategies of tests/test_fuzz.py for many more examples than the
 suite does, and, unlike the suite, does not stop at the first surprise: every
@@ -24,7 +24,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as start_at
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -61,7 +62,7 @@ class Campaign:
         started = time.perf_counter()
         before = self.tried
 
-        @seed(start)
+        @start_at(start)
         @settings(
             max_examples=examples,
             database=None,
@@ -99,11 +100,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=100_000)
     parser.add_argument("--sync-examples", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--start", type=int, default=20261126)
     args = parser.parse_args()
     campaign = Campaign()
-    campaign.run("loader + validator", loader_and_validator, args.examples, args.seed)
-    campaign.run("sync on SQLite", real_sync, args.sync_examples, args.seed + 1)
+    campaign.run("loader + validator", loader_and_validator, args.examples, args.start)
+    campaign.run("sync on SQLite", real_sync, args.sync_examples, args.start + 1)
     print(f"inputs tried: {campaign.tried:,}")
     for outcome, count in sorted(campaign.outcomes.items()):
         print(f"  {outcome}: {count:,}")

@@ -47,7 +47,7 @@ SYNC_CASES = {
 }
 CASE_TITLES = {
     "parse": "YAML parse alone: yaml.load(CSafeLoader) (floor)",
-    "parse_rows": "load.parse_rows(fast=False) alone (the full loader, positions)",
+    "parse_rows": "loader.parse_rows(fast=False) alone (the full loader, positions)",
     "fastload": "fastload.fast_rows alone (the shipped loader's fast path)",
     "floor": "parse + COPY / executemany INSERT (floor)",
     "first": "first sync into an empty table",
@@ -448,7 +448,7 @@ def notes(results: Results, missed: list[tuple[str, str]]) -> list[str]:
         out.append(
             f"- {len(loaders)} missed against the YAML floor. The loader's fast path alone takes "
             f"{fast_ratios} the time of `yaml.load`; a file it leaves to the full loader "
-            "(anchors, merge keys, tags) costs about what `load.parse_rows(fast=False)` does "
+            "(anchors, merge keys, tags) costs about what `loader.parse_rows(fast=False)` does "
             "in the table above. Other work on the machine widens every figure."
         )
     shipped = loaders
@@ -519,8 +519,8 @@ def write_results(
         f"- {raw['repeat']} runs per case (at most 3 at 100,000 rows); each cell is the median "
         "time of the measured work and the highest peak RSS of the process (every case imports the "
         "same modules first, about the first 60 MiB)",
-        "- the sync as shipped: load.py reads a plain file through `fastload` (rows straight "
-        "from libyaml's events); `load.parse_rows(fast=False)` is the full loader it falls "
+        "- the sync as shipped: the loader reads a plain file through `fastload` (rows straight "
+        "from libyaml's events); `loader.parse_rows(fast=False)` is the full loader it falls "
         "back to, timed alone for comparison",
         "- database part of a sync: its time minus its loader's time alone; of the per-row "
         "ORM sync: its time minus `yaml.load`'s",

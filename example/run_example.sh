@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's workflow end to end, on a scratch copy of this project and a new
+# The LLM-node configuration workflow end to end, on a scratch copy of this project and a new
 # SQLite file: deploy, deploy again, edit the YAML, see the plan, deploy.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,7 +17,7 @@ echo
 echo "# next deploy, YAML unchanged: nothing is written"
 step alembic upgrade head
 echo
-echo "# a pull request switches intent_classification to qwen-32b (the seed's scenario 1)"
+echo "# a pull request switches intent_classification to qwen-32b (scenario 1 of the README)"
 python - <<'PY'
 from pathlib import Path
 path = Path("config/llm_nodes.yaml")

@@ -1,4 +1,4 @@
-"""A fresh `alembic init` project, plus the README's env.py lines, gets the seed's workflow.
+"""A fresh `alembic init` project, plus the README's env.py lines, gets the LLM-node workflow.
 
 For each template `alembic init` offers for a single database (generic, async,
 pyproject), the lines the README tells users to add are added to the generated

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import sys
 import textwrap
 import uuid
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from alembic_datasync import ApplyFailed, Dataset, sync
+from alembic_datasync import writer as apply_module
 
 from conftest import StatementLog
 
@@ -42,9 +42,6 @@ documents = sa.Table(
     sa.Column("code", sa.String(20), primary_key=True),
     sa.Column("body", sa.JSON),
 )
-
-# The package's `apply` function hides its module of the same name.
-apply_module = sys.modules["alembic_datasync.apply"]
 
 READINGS = Dataset("readings.yaml", table="readings", key="code")
 

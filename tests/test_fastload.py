@@ -1,4 +1,4 @@
-"""fastload against the loaders it must agree with: load.parse_rows and yaml.load(CSafeLoader).
+"""fastload against the loaders it must agree with: loader.parse_rows and yaml.load(CSafeLoader).
 
 Agreement is strict: the same values of the same types in the same order (True
 is not 1, 1.0 is not 1), the same row and value positions, and for input the
@@ -15,12 +15,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from yaml.nodes import ScalarNode
 
 from alembic_datasync import Dataset
-from alembic_datasync.fastload import fast_rows, parse_rows_fast
-from alembic_datasync.load import FileProblem, Row
-from alembic_datasync.load import parse_rows as parse_rows_any_path
+from alembic_datasync.fastload import fast_rows
+from alembic_datasync.loader import parse_rows as parse_rows_any_path
+from alembic_datasync.rows import FileProblem, Row
 
 EXAMPLE = Path(__file__).parent.parent / "example" / "config" / "llm_nodes.yaml"
 
@@ -57,12 +56,12 @@ def outcome(parse: Any, text: str, dataset: Dataset) -> Any:
         return ("rows", strict(parse(text, dataset)))
     except FileProblem as exc:
         return ("problem", str(exc.problem))
-    except Exception as exc:  # whatever parse_rows raises, parse_rows_fast must raise too
+    except Exception as exc:  # whatever the full loader raises, the fast road must raise too
         return ("exception", type(exc).__name__, str(exc))
 
 
 def parse_rows(source: bytes | str, dataset: Dataset) -> list[Row]:
-    """The full loader alone: load.py would otherwise take the fast path itself."""
+    """The full loader alone: parse_file would otherwise take the fast path itself."""
     return parse_rows_any_path(source, dataset, fast=False)
 
 
@@ -97,7 +96,7 @@ def check_agreement(text: str, dataset: Dataset) -> list[Row] | None:
     full = outcome(parse_rows, text, dataset)
     if fast is not None:
         assert full == ("rows", strict(fast))
-    assert outcome(parse_rows_fast, text, dataset) == full
+    assert outcome(parse_rows_any_path, text, dataset) == full
     if full[0] == "rows":
         by_yaml_load = yaml_load_rows(text, dataset)
         # yaml.load's dict folds keys Python finds equal (true and 1) into one row.
@@ -108,7 +107,7 @@ def check_agreement(text: str, dataset: Dataset) -> list[Row] | None:
 
 # Files the fast path must take, and get exactly right.
 PLAIN_FILES = {
-    "seed shape": """\
+    "llm node shape": """\
         intent_classification:
           default_model: "gpt-4o"
           default_temperature: 0.2
@@ -407,21 +406,8 @@ def test_generated_files_mostly_take_the_fast_path() -> None:
     assert len(rows) == len(usable)
 
 
-def test_kept_texts_follow_load_py_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Texts kept for retyped scalars come from load.py's own rule, whatever it says."""
-    from alembic_datasync import load
-
-    if not hasattr(load, "_is_retyped_plain_scalar"):
-        pytest.skip("this load.py keeps no scalar texts")
-
-    def unquoted_and_retyped(node: Any) -> bool:
-        return (
-            isinstance(node, ScalarNode)
-            and not node.style
-            and node.tag not in (load.STR_TAG, load.NULL_TAG)
-        )
-
-    monkeypatch.setattr(load, "_is_retyped_plain_scalar", unquoted_and_retyped)
+def test_kept_texts_follow_the_shared_rule() -> None:
+    """Both loaders keep the texts of the same scalars: unquoted, retyped (yaml11's rule)."""
     text = "no: {a: NO, b: 1.10, c: '1.10', d: text, e: ~, f: [yes], g: !!int 7}\n"
     rows = check_agreement(text, KEYED)
     assert rows is not None

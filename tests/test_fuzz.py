@@ -25,10 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alembic_datasync import Dataset, DatasyncError, Position, sync
-from alembic_datasync.compare import rule_for
+from alembic_datasync.check import check_file
+from alembic_datasync.column_types import rule_for
 from alembic_datasync.errors import Problem
-from alembic_datasync.load import FileProblem, LoadedFile, parse_file
-from alembic_datasync.validate import check_file
+from alembic_datasync.loader import parse_file
+from alembic_datasync.rows import FileProblem, LoadedFile
 
 metadata = sa.MetaData()
 fuzzed = sa.Table(
@@ -216,7 +217,7 @@ TOKENS = [
     "=",
 ]
 
-SEEDS = [
+STARTING_FILES = [
     "intent_classification:\n  default_model: gpt-4o\n  count: 1\n",
     "row:\n  count: 1\n  ratio: 0.5\n  price: 1.25\n  flag: true\n  label: x\n  day: 2024-01-01\n",
     "- {name: a, count: 1}\n- {name: b, flag: false}\n",
@@ -229,9 +230,9 @@ SEEDS = [
 
 @st.composite
 def mutated_yaml(draw: st.DrawFn) -> bytes:
-    """A seed file, or tokens, put through random insertions, deletions and byte flips."""
+    """A starting file, or tokens, put through random insertions, deletions and byte flips."""
     if draw(st.booleans()):
-        text = draw(st.sampled_from(SEEDS))
+        text = draw(st.sampled_from(STARTING_FILES))
     else:
         text = "".join(draw(st.lists(st.sampled_from(TOKENS), max_size=40)))
     data = bytearray(text.encode("utf-8", errors="surrogatepass"))

@@ -10,13 +10,10 @@ from pathlib import Path
 import pytest
 
 from alembic_datasync import Dataset, DatasetFileMissing
+from alembic_datasync.files import load_dataset
 from alembic_datasync.guard import DEFAULT_MAX_ALIAS_NODES
-from alembic_datasync.load import (
-    FileProblem,
-    LoadedFile,
-    load_dataset,
-    parse_file,
-)
+from alembic_datasync.loader import parse_file
+from alembic_datasync.rows import FileProblem, LoadedFile
 
 NODES = Dataset("nodes.yaml", table="llm_node_configuration", key="node_name")
 FLAGS = Dataset("flags.yaml", table="feature_flags", key=("tenant", "flag"))

@@ -1,4 +1,4 @@
-"""The seed's LLMNodeConfiguration table: one row per pipeline node."""
+"""The LLMNodeConfiguration table: the model, temperature and token limit of each node."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Apply plans: set-based INSERT, UPDATE and DELETE statements in one transaction.
+"""Write plans: set-based INSERT, UPDATE and DELETE statements, in the caller's unit of work.
 
 Rows are written in groups that share a column set: one executemany INSERT per
 group of new rows, one executemany UPDATE keyed by the key columns per group of
@@ -33,11 +33,11 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.engine import Transaction
 
+from .display import redact
 from .errors import ApplyFailed
-from .plan import DatasetPlan, RowChange
-from .redaction import redact
+from .planner import DatasetPlan, RowChange
+from .transaction import unit_of_work
 
 # Keeps the bound parameters of one DELETE ... IN (...) well under every
 # database's limit (SQLite's is 32,766).
@@ -74,51 +74,48 @@ _UPSERTS: dict[str, Any] = {
 }
 
 
-@contextmanager
-def write_transaction(connection: Connection) -> Iterator[None]:
-    """A transaction for the writes: our own, or a SAVEPOINT inside the caller's."""
-    if not connection.in_transaction():
-        with connection.begin():
-            yield
-    else:
-        begin_for_savepoints(connection)
-        with connection.begin_nested():
-            yield
+def write_plans(connection: Connection, plans: Sequence[DatasetPlan]) -> None:
+    """Send every plan's writes, in the transaction the caller opened (`transaction.unit_of_work`).
 
-
-def begin_for_savepoints(connection: Connection) -> None:
-    """On SQLite, make the driver's transaction real before a SAVEPOINT is taken.
-
-    pysqlite opens its transaction only at the first INSERT, UPDATE or DELETE,
-    so after mere SELECTs a SAVEPOINT would start a transaction of its own, and
-    its RELEASE would commit.  An explicit BEGIN gives the SAVEPOINT a
-    transaction to nest in (the driver sees it, and commits or rolls it back).
-    """
-    if connection.dialect.name != "sqlite":
-        return
-    driver_connection: Any = connection.connection.dbapi_connection
-    if getattr(driver_connection, "in_transaction", True) is False:
-        connection.exec_driver_sql("BEGIN")
-
-
-def apply_plans(connection: Connection, plans: Sequence[DatasetPlan]) -> None:
-    """Write every plan, all or nothing; `ApplyFailed` when the database refuses a statement.
-
-    When the database refuses a row (a CHECK, a foreign key, a unique key), the
-    message names it: after the rollback, the writes before the refused
-    statement are replayed and its rows tried one at a time, all in a
-    transaction that is rolled back, to find it.
+    Raises `RefusedWrite` when the database refuses a statement: the caller
+    rolls its unit back, then asks `RefusedWrite.explained` which row it was
+    (`refusals_explained` does both).
     """
     steps = _steps(plans)
-    if not steps:
-        return
     try:
-        with write_transaction(connection):
-            for step in steps:
-                step.run(connection)
+        for step in steps:
+            step.run(connection)
     except _Refused as refused:
-        message = refused.describe(_find_refused_row(connection, steps, refused))
-        raise ApplyFailed(redact(message, _secret_values(plans))) from None
+        raise RefusedWrite(plans, steps, refused) from None
+
+
+class RefusedWrite(Exception):
+    """The database refused a write; the unit of work must be rolled back before explaining."""
+
+    def __init__(self, plans: Sequence[DatasetPlan], steps: list[_Step], refused: _Refused) -> None:
+        super().__init__(refused.step.verb)
+        self.plans = plans
+        self.steps = steps
+        self.refused = refused
+
+    def explained(self, connection: Connection) -> ApplyFailed:
+        """The `ApplyFailed` that names the refused row, its secrets redacted.
+
+        After the rollback, the writes before the refused statement are
+        replayed and its rows tried one at a time, all in a unit of work that
+        is rolled back, to find the row the database refuses on its own.
+        """
+        culprit = _find_refused_row(connection, self.steps, self.refused)
+        return ApplyFailed(redact(self.refused.describe(culprit), _secret_values(self.plans)))
+
+
+@contextmanager
+def refusals_explained(connection: Connection) -> Iterator[None]:
+    """Around a unit of work that writes: a refused write becomes `ApplyFailed` naming the row."""
+    try:
+        yield
+    except RefusedWrite as refused:
+        raise refused.explained(connection) from None
 
 
 def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:
@@ -230,31 +227,20 @@ def _find_refused_row(
     """
     if not _blames_a_row(connection, refused.error):
         return None  # a lost connection or a timeout: no row is to blame
-    scratch: Transaction
-    if connection.in_transaction():
-        begin_for_savepoints(connection)
-        scratch = connection.begin_nested()
-    else:
-        scratch = connection.begin()
-        begin_for_savepoints(connection)
     try:
-        for step in steps[: steps.index(refused.step)]:
-            step.run(connection)
-        # Rows are added one by one and kept, so that a row clashing with an
-        # earlier row of the same file (a unique value twice) is found too.
-        for change in refused.step.changes[:_DIAGNOSE_ROWS]:
-            attempt = connection.begin_nested()
-            try:
-                refused.step.run(connection, [change])
-            except _Refused as single:
-                attempt.rollback()
-                return change, single.error
-            attempt.commit()
+        with unit_of_work(connection, keep=False):
+            for step in steps[: steps.index(refused.step)]:
+                step.run(connection)
+            # Rows are added one by one and kept, so that a row clashing with an
+            # earlier row of the same file (a unique value twice) is found too.
+            for change in refused.step.changes[:_DIAGNOSE_ROWS]:
+                try:
+                    with unit_of_work(connection, nested=True):
+                        refused.step.run(connection, [change])
+                except _Refused as single:
+                    return change, single.error
     except Exception:  # diagnosis is best effort; the first error stands
         return None
-    finally:
-        if scratch.is_active:
-            scratch.rollback()
     return None
 
 

@@ -16,10 +16,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
+from .api import validate_datasets
+from .environment import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
 from .errors import DatasetsOutOfSync, DatasyncError
-from .hook import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
-from .sync import SyncReport
-from .validate import validate_datasets
+from .report import SyncReport
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -1,4 +1,4 @@
-"""Where values are checked and compared: a file's values against a table's, by column type.
+"""The column-type rules: how a value is checked, written and compared, per column type.
 
 Every column gets a `ValueRule` from `rule_for`: ``to_db`` turns a value read
 from YAML into what is written to the column, ``canonical`` turns either
@@ -29,6 +29,9 @@ from typing import Any
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
+
+from .display import show
+from .yaml11 import misread_number, surprising, yaml_reading
 
 Convert = Callable[[Any], Any]
 
@@ -67,7 +70,7 @@ class ValueRule:
             return None
         complaint = self.judge(value)
         if complaint is None:
-            way_out = _misread_number(value, text) if text is not None else None
+            way_out = misread_number(value, text) if text is not None else None
             if text is not None and way_out is not None:
                 return (
                     f"{name} would get {show(value)}: YAML reads {text} as "
@@ -80,88 +83,10 @@ class ValueRule:
                 f"{name} expects {self.expects}, but YAML reads {text} as "
                 f'{yaml_reading(value, text)}; quote it: "{text}"'
             )
-        if text is not None and _surprising(value, text):
+        if text is not None and surprising(value, text):
             # The text does not fit either; still say what YAML made of it.
             complaint += f" (YAML reads {text} as {yaml_reading(value, text)})"
         return f"{name} expects {self.expects}, {complaint}"
-
-
-def show(value: Any) -> str:
-    """A value as messages show it: YAML spelling for null and booleans, short."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        return {math.inf: ".inf", -math.inf: "-.inf"}.get(value, repr(value))
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, int | decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return "binary data"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__}"
-
-
-def yaml_reading(value: Any, text: str) -> str:
-    """What YAML 1.1 made of an unquoted scalar: ``the boolean false``, ``the octal number 493``."""
-    if isinstance(value, bool):
-        return f"the boolean {show(value)}"
-    if isinstance(value, int | float):
-        return f"the {_number_kind(value, text)} {show(value)}"
-    if isinstance(value, dt.datetime):
-        return f"the timestamp {show(value)}"
-    if isinstance(value, dt.date):
-        return f"the date {show(value)}"
-    return show(value)
-
-
-def _number_kind(value: Any, text: str) -> str:
-    """How YAML 1.1 read a number: ``number``, ``octal number``, ``base-60 number``..."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return ""
-    digits = text.replace("_", "").lstrip("+-").lower()
-    if ":" in digits:
-        return "base-60 number"
-    if digits.startswith("0x"):
-        return "hexadecimal number"
-    if digits.startswith("0b"):
-        return "binary number"
-    if isinstance(value, int) and len(digits) > 1 and digits.startswith("0"):
-        return "octal number"
-    return "number"
-
-
-def _misread_number(value: Any, text: str) -> str | None:
-    """The way out when YAML read a number that fits but was hardly meant; else None.
-
-    YAML 1.2 and most people read 0755 as 755, and nobody writes base 60 on
-    purpose: a time or a ratio was meant.
-    """
-    kind = _number_kind(value, text)
-    if kind == "octal number":
-        decimal_reading = int(text.replace("_", ""), 10)
-        if decimal_reading != value:
-            return f"{decimal_reading} for the decimal number"
-    if kind == "base-60 number":
-        return f'quote it if it is text: "{text}"'
-    return None
-
-
-def _surprising(value: Any, text: str) -> bool:
-    """True when YAML read ``text`` as something a reader would not guess (on, 0755, 12:30)."""
-    if isinstance(value, bool):
-        return text.lower() not in ("true", "false")
-    reading = yaml_reading(value, text)
-    return not reading.startswith("the number ")
 
 
 def _kind_of(value: Any) -> str:

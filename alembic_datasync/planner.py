@@ -13,11 +13,11 @@ from typing import Any, Literal
 from sqlalchemy import Column, Connection, Integer, Select, Table, select
 
 from .collector import collector_paused
-from .compare import Convert, ValueRule
+from .column_types import Convert, ValueRule
 from .dataset import Dataset
 from .errors import Position, Problem
-from .load import LoadedFile
-from .validate import describe_key, key_label, key_of
+from .keys import describe_key, key_label, key_of
+from .rows import LoadedFile
 
 Action = Literal["create", "update", "delete"]
 

@@ -1,4 +1,4 @@
-"""Load a dataset file: YAML text -> rows, each value remembering its file:line:col.
+"""The full YAML loader: a dataset file's text -> rows, each value remembering its file:line:col.
 
 Only safe YAML: the constructor is PyYAML's SafeConstructor (driven by the C
 parser when libyaml is present), and nothing is built before `guard` has
@@ -6,31 +6,28 @@ checked the composed graph (plain-data tags only, bounded depth and alias
 expansion).  On top of PyYAML this refuses a mapping that states a key twice,
 which PyYAML would silently resolve by keeping the last value.
 
-Every way a file can be unreadable (a directory, a binary file, invalid UTF-8,
-a tab used for indentation, a value YAML cannot construct) ends as a `Problem`
-with a position, never as another exception.  Problems of single rows or
-values are collected, so one run reports them all.
+Every way a text can be unreadable (a binary file, invalid UTF-8, a tab used
+for indentation, a value YAML cannot construct) ends as a `Problem` with a
+position, never as another exception.  Problems of single rows or values are
+collected, so one run reports them all.  `parse_file` takes `fastload`'s
+road first, and comes here for whatever that leaves.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Hashable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .dataset import Dataset
-from .errors import DatasetFileMissing, Position, Problem, in_file_order
+from .display import shorten, show
+from .errors import Position, Problem, in_file_order
 from .fastload import fast_rows
 from .guard import (
     DEFAULT_MAX_ALIAS_NODES,
     DEFAULT_MAX_DEPTH,
-    YAML_TAG,
     check_node_graph,
     children,
     mark_position,
@@ -38,6 +35,8 @@ from .guard import (
     show_tag,
     syntax_problem,
 )
+from .rows import FileProblem, LoadedFile, Row
+from .yaml11 import MERGE_TAG, NULL_TAG, is_retyped_plain_scalar, mapping_key
 
 if TYPE_CHECKING:
     _SafeLoader = yaml.SafeLoader
@@ -47,63 +46,6 @@ else:
 
 #: True when libyaml parses: its reader reports byte offsets, PyYAML's own characters.
 _C_PARSER = _SafeLoader is not yaml.SafeLoader
-
-MERGE_TAG = YAML_TAG + "merge"
-STR_TAG = YAML_TAG + "str"
-NULL_TAG = YAML_TAG + "null"
-
-#: Files above this size are refused before parsing (bytes).
-DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024
-
-
-@dataclass(slots=True)
-class Row:
-    """One row of a dataset file: the values it writes and where each was written.
-
-    ``scalar_texts`` keeps, for a value YAML read from an unquoted scalar as
-    something other than a string (``NO`` as false, ``1.10`` as 1.1), the text
-    as written, so a message can say what YAML made of it.
-    """
-
-    values: dict[str, Any]
-    position: Position
-    value_positions: dict[str, tuple[int, int]]
-    scalar_texts: dict[str, str] = field(default_factory=dict)
-
-    def position_of(self, column: str) -> Position:
-        """Where ``column``'s value was written, or the row's own position."""
-        spot = self.value_positions.get(column)
-        if spot is None:
-            return self.position
-        return Position(self.position.path, spot[0], spot[1])
-
-
-@dataclass(slots=True)
-class LoadedFile:
-    """The rows of one dataset file, in file order.
-
-    ``problems`` are what made some rows or values unreadable (a row that is
-    not a mapping, a value YAML cannot construct...); those rows or values are
-    left out of ``rows``, and a file with problems is never synced.
-    """
-
-    dataset: Dataset
-    rows: list[Row]
-    problems: list[Problem] = field(default_factory=list)
-
-
-class FileProblem(Exception):
-    """A problem that stops reading one file; turned into a `Problem` by `load_dataset`."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
-def _describe(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 class _StrictSafeLoader(_SafeLoader):
@@ -178,7 +120,7 @@ class _StrictSafeLoader(_SafeLoader):
         text = culprit.value if isinstance(culprit, ScalarNode) else ""
         position = mark_position(self.display_path, culprit.start_mark)
         tag = show_tag(culprit.tag)
-        shown = text if len(text) <= 40 else text[:37] + "..."
+        shown = shorten(text)
         # Unquoted and untagged: YAML itself chose the type from how it looks.
         implicit = (
             isinstance(culprit, ScalarNode)
@@ -231,61 +173,20 @@ def check_duplicate_keys(loader: _StrictSafeLoader, node: MappingNode, path: str
         built, key = loader.construct_safely(key_node)
         if not built:
             continue
-        marker = ("bool", key) if isinstance(key, bool) else key
+        marker = mapping_key(key)
         first = seen.get(marker)
         if first is not None:
             loader.repeated_keys.add(id(key_node))
             loader.problems.append(
                 Problem(
                     mark_position(path, key_node.start_mark),
-                    f"key {_describe(key)} is written twice in this mapping, first at line "
+                    f"key {show(key)} is written twice in this mapping, first at line "
                     f"{first.start_mark.line + 1}, again at line {key_node.start_mark.line + 1}; "
                     f"YAML would silently keep only the last one: remove or merge one of them",
                 )
             )
         else:
             seen[marker] = key_node
-
-
-def read_source(dataset: Dataset, path: Path, max_size: int) -> bytes:
-    """The file's bytes; `DatasetFileMissing` or `FileProblem` when it cannot be read."""
-    shown = dataset.display_path
-    try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise FileProblem(
-                Problem(shown, "is a directory, not a YAML file: point the dataset at a file")
-            )
-        if not stat.S_ISREG(info.st_mode):
-            raise FileProblem(
-                Problem(
-                    shown,
-                    "is not a regular file (a device or a pipe?): point the dataset at a YAML file",
-                )
-            )
-        if info.st_size > max_size:
-            raise _too_large(shown, info.st_size, max_size)
-        with path.open("rb") as file:
-            # Read one byte past the limit: a file that grew since stat() is
-            # still refused without reading all of it.
-            data = file.read(max_size + 1)
-        if len(data) > max_size:
-            raise _too_large(shown, len(data), max_size)
-        return data
-    except FileNotFoundError:
-        raise DatasetFileMissing(dataset.label, shown) from None
-    except OSError as exc:
-        raise FileProblem(Problem(shown, f"cannot read the file: {exc.strerror}")) from None
-
-
-def _too_large(shown: str, size: int, max_size: int) -> FileProblem:
-    return FileProblem(
-        Problem(
-            shown,
-            f"file is {size:,} bytes, over the limit of {max_size:,}; split it, or raise "
-            f"the limit (max_file_size)",
-        )
-    )
 
 
 def parse_rows(source: bytes | str, dataset: Dataset, *, fast: bool = True) -> list[Row]:
@@ -424,7 +325,7 @@ def _rows_of_keyed_mapping(
             loader.problems.append(
                 Problem(
                     mark_position(path, value_node.start_mark),
-                    f"the row for {_describe(key)} must be a mapping of column: value, "
+                    f"the row for {show(key)} must be a mapping of column: value, "
                     f"found {_node_kind(value_node)}",
                 )
             )
@@ -433,23 +334,17 @@ def _rows_of_keyed_mapping(
             loader.problems.append(
                 Problem(
                     Position(path, *positions[key_column]),
-                    f"{key_column} is {_describe(values[key_column])} but the row is filed under "
-                    f"{_describe(key)}; drop the {key_column} line or make them agree",
+                    f"{key_column} is {show(values[key_column])} but the row is filed under "
+                    f"{show(key)}; drop the {key_column} line or make them agree",
                 )
             )
             continue
         values[key_column] = key
         positions[key_column] = key_spot
         texts.pop(key_column, None)
-        if _is_retyped_plain_scalar(key_node):
+        if is_retyped_plain_scalar(key_node):
             texts[key_column] = key_node.value
         yield Row(values, row_position, positions, texts)
-
-
-def _is_retyped_plain_scalar(node: Node) -> bool:
-    """True for an unquoted scalar YAML read as something other than a string or null."""
-    # Plain style is None from PyYAML's own parser, "" from libyaml's.
-    return isinstance(node, ScalarNode) and not node.style and node.tag not in (STR_TAG, NULL_TAG)
 
 
 def _row_mapping(
@@ -475,7 +370,7 @@ def _row_mapping(
             loader.problems.append(
                 Problem(
                     mark_position(path, key_node.start_mark),
-                    f"column names are strings; {_describe(column)} is "
+                    f"column names are strings; {show(column)} is "
                     f"{type(column).__name__}: quote it if it really is a column name",
                 )
             )
@@ -487,7 +382,7 @@ def _row_mapping(
         positions[column] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
         # A merged-in value may be overridden by one written in the row itself.
         texts.pop(column, None)
-        if _is_retyped_plain_scalar(value_node):
+        if is_retyped_plain_scalar(value_node):
             texts[column] = value_node.value
     return values, positions, texts
 
@@ -497,20 +392,4 @@ def _node_kind(node: Node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-    return f"the scalar {text!r}"
-
-
-def load_dataset(
-    dataset: Dataset,
-    base_dir: str | os.PathLike[str] | None = None,
-    max_size: int = DEFAULT_MAX_FILE_SIZE,
-) -> LoadedFile:
-    """Read and parse ``dataset``'s file.
-
-    Raises `DatasetFileMissing` when the file does not exist and `FileProblem`
-    for anything else that stops it being read; problems of single rows are
-    in the result's ``problems``.
-    """
-    source = read_source(dataset, dataset.resolve(base_dir), max_size)
-    return parse_file(source, dataset)
+    return f"the scalar {shorten(node.value)!r}"

@@ -1,0 +1,140 @@
+"""Check a file's rows against the table before anything is written.
+
+Every problem in every row is collected, so one run reports them all: unknown
+columns, values their column's type cannot hold (the rules are
+`column_types`', next to how each type is compared), null in a NOT NULL
+column, missing and duplicate keys.  The table is the database's (reflected)
+when syncing, or the project's ``target_metadata`` when validating with no
+database at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Column, Table
+
+from .column_types import ValueRule
+from .dataset import Dataset
+from .display import did_you_mean
+from .errors import Problem, in_file_order
+from .keys import describe_key, key_of
+from .rows import LoadedFile, Row
+
+
+@dataclass(slots=True)
+class CheckedFile:
+    """A file checked against its table: every problem, and the rows that have none."""
+
+    problems: list[Problem]
+    valid: LoadedFile
+
+
+def validate_rows(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> list[Problem]:
+    """Every problem of ``loaded``'s rows against ``table``; empty when the rows can be synced.
+
+    Includes the problems found while loading the file, all in file order.
+    """
+    return check_file(loaded, table, rules).problems
+
+
+def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> CheckedFile:
+    """Every problem of ``loaded`` against ``table``, and the rows that have none.
+
+    The valid rows let the planner look for what only it can find (a new row
+    leaving out a NOT NULL column) in a file that has other problems too, so
+    the report has them all.  They are never written: a file with problems is
+    not synced.  Pruning is off for them, since the rows left out would look
+    deleted.
+    """
+    dataset = loaded.dataset
+    problems: list[Problem] = list(loaded.problems)
+    for column in dataset.key_columns:
+        if column not in table.c:
+            problems.append(
+                Problem(
+                    dataset.display_path,
+                    f"key column {column!r} is not a column of table {dataset.label!r}"
+                    f"{did_you_mean(column, (c.name for c in table.c))}; fix the Dataset(...) key",
+                )
+            )
+    if len(problems) > len(loaded.problems):
+        return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), []))
+    valid: list[Row] = []
+    first_row_of_key: dict[tuple[Any, ...], Row] = {}
+    for row in loaded.rows:
+        unusable = _value_problems(row, table, rules, dataset.label, problems)
+        missing = [c for c in dataset.key_columns if row.values.get(c) is None]
+        if missing:
+            problems.append(
+                Problem(
+                    row.position,
+                    f"row has no value for key column {', '.join(missing)}; every row must "
+                    f"name its key",
+                )
+            )
+            continue
+        if unusable.intersection(dataset.key_columns):
+            continue  # a key of the wrong type cannot be compared with the others
+        key = key_of(row, dataset.key_columns, rules)
+        assert key is not None  # no key column is missing
+        first = first_row_of_key.get(key)
+        if first is not None:
+            problems.append(
+                Problem(
+                    row.position,
+                    f"duplicate key {describe_key(row, dataset.key_columns)!r}: first at line "
+                    f"{first.position.line}, again at line {row.position.line}; remove one",
+                )
+            )
+            continue
+        first_row_of_key[key] = row
+        if not unusable:
+            valid.append(row)
+    if not problems:
+        return CheckedFile([], loaded)
+    return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), valid))
+
+
+def _without_prune(dataset: Dataset) -> Dataset:
+    return replace(dataset, prune=False, allow_empty=False)
+
+
+def _value_problems(
+    row: Row, table: Table, rules: dict[str, ValueRule], label: str, problems: list[Problem]
+) -> set[str]:
+    """Append the problems of ``row``'s values to ``problems``; the columns that had one."""
+    unusable: set[str] = set()
+    for column_name, value in row.values.items():
+        column = table.c.get(column_name)
+        if column is None:
+            unusable.add(column_name)
+            problems.append(
+                Problem(
+                    row.position_of(column_name),
+                    f"unknown column {column_name!r} for table {label!r}"
+                    f"{did_you_mean(column_name, (c.name for c in table.c))}",
+                )
+            )
+            continue
+        if value is None:
+            message = _null_problem(column)
+        else:
+            message = rules[column_name].problem(
+                column_name, value, row.scalar_texts.get(column_name)
+            )
+        if message is not None:
+            unusable.add(column_name)
+            problems.append(Problem(row.position_of(column_name), message))
+    return unusable
+
+
+def _null_problem(column: Column[Any]) -> str | None:
+    if column.nullable or column.primary_key:
+        # A null key is reported as a missing key, with the row.
+        return None
+    return (
+        f"{column.name} cannot be null (the column is NOT NULL); write a value, or leave the "
+        f"column out to keep what the table has"
+    )

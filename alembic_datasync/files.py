@@ -1,0 +1,145 @@
+"""Reading the dataset files: bytes from disk, rows from `loader`, one loop for every caller.
+
+Every way a file can be unreadable (missing, a directory, a pipe, too large,
+unreadable bytes) ends as `DatasetFileMissing` or a `Problem`, never as
+another exception; `read_files` collects them for every dataset, so one run
+reports them all.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .dataset import Dataset
+from .errors import DatasetFileMissing, Problem
+from .loader import parse_file
+from .rows import FileProblem, LoadedFile
+
+#: Files above this size are refused before parsing (bytes).
+DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024
+
+
+def read_source(dataset: Dataset, path: Path, max_size: int) -> bytes:
+    """The file's bytes; `DatasetFileMissing` or `FileProblem` when it cannot be read."""
+    shown = dataset.display_path
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise FileProblem(
+                Problem(shown, "is a directory, not a YAML file: point the dataset at a file")
+            )
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(
+                Problem(
+                    shown,
+                    "is not a regular file (a device or a pipe?): point the dataset at a YAML file",
+                )
+            )
+        if info.st_size > max_size:
+            raise _too_large(shown, info.st_size, max_size)
+        with path.open("rb") as file:
+            # Read one byte past the limit: a file that grew since stat() is
+            # still refused without reading all of it.
+            data = file.read(max_size + 1)
+        if len(data) > max_size:
+            raise _too_large(shown, len(data), max_size)
+        return data
+    except FileNotFoundError:
+        raise DatasetFileMissing(dataset.label, shown) from None
+    except OSError as exc:
+        raise FileProblem(Problem(shown, f"cannot read the file: {exc.strerror}")) from None
+
+
+def _too_large(shown: str, size: int, max_size: int) -> FileProblem:
+    return FileProblem(
+        Problem(
+            shown,
+            f"file is {size:,} bytes, over the limit of {max_size:,}; split it, or raise "
+            f"the limit (max_file_size)",
+        )
+    )
+
+
+def load_dataset(
+    dataset: Dataset,
+    base_dir: str | os.PathLike[str] | None = None,
+    max_size: int = DEFAULT_MAX_FILE_SIZE,
+) -> LoadedFile:
+    """Read and parse ``dataset``'s file.
+
+    Raises `DatasetFileMissing` when the file does not exist and `FileProblem`
+    for anything else that stops it being read; problems of single rows are
+    in the result's ``problems``.
+    """
+    source = read_source(dataset, dataset.resolve(base_dir), max_size)
+    return parse_file(source, dataset)
+
+
+@dataclass
+class ReadFiles:
+    """Every dataset file read, in declaration order.
+
+    ``outcomes`` pairs each dataset with its `LoadedFile`, the `Problem` that
+    stopped it being read, or the `DatasetFileMissing` that says it is not
+    there (a warning or a problem: the caller's policy).
+    """
+
+    outcomes: list[tuple[Dataset, LoadedFile | Problem | DatasetFileMissing]] = field(
+        default_factory=list
+    )
+
+    @property
+    def loaded(self) -> list[LoadedFile]:
+        """The files that could be read."""
+        return [found for _, found in self.outcomes if isinstance(found, LoadedFile)]
+
+    def secret_values(self) -> set[str]:
+        """Every value the loaded files write into secret columns."""
+        return {value for file in self.loaded for value in file.secret_values()}
+
+    def usable(
+        self,
+        problems: list[Problem],
+        *,
+        strict: bool,
+        warn: Callable[[DatasetFileMissing], None],
+    ) -> Iterator[LoadedFile]:
+        """The files that could be read, in declaration order; the others go to ``problems``.
+
+        Each unreadable file's problem is appended as its turn comes, so the
+        caller's own problems of earlier files stay before it.  A missing
+        file is a problem when ``strict``; otherwise ``warn`` is told.
+        """
+        for _, found in self.outcomes:
+            if isinstance(found, LoadedFile):
+                yield found
+            elif isinstance(found, Problem):
+                problems.append(found)
+            elif strict:
+                problems.append(Problem(None, str(found)))
+            else:
+                warn(found)
+
+
+def read_files(
+    datasets: Sequence[Dataset],
+    base_dir: str | os.PathLike[str] | None,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+) -> ReadFiles:
+    """Read and parse every dataset's file; nothing that goes wrong is raised."""
+    read = ReadFiles()
+    base = os.fspath(base_dir) if base_dir is not None else None
+    for dataset in datasets:
+        found: LoadedFile | Problem | DatasetFileMissing
+        try:
+            found = load_dataset(dataset, base, max_file_size)
+        except DatasetFileMissing as exc:
+            found = exc
+        except FileProblem as exc:
+            found = exc.problem
+        read.outcomes.append((dataset, found))
+    return read

@@ -1,0 +1,67 @@
+"""The rows read from a dataset file, each value remembering where it was written.
+
+Both loaders (`loader`, the full one, and `fastload`, the fast path) build
+these; everything after them (checks, plan, messages) reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dataset import Dataset
+from .errors import Position, Problem
+
+
+@dataclass(slots=True)
+class Row:
+    """One row of a dataset file: the values it writes and where each was written.
+
+    ``scalar_texts`` keeps, for a value YAML read from an unquoted scalar as
+    something other than a string (``NO`` as false, ``1.10`` as 1.1), the text
+    as written, so a message can say what YAML made of it.
+    """
+
+    values: dict[str, Any]
+    position: Position
+    value_positions: dict[str, tuple[int, int]]
+    scalar_texts: dict[str, str] = field(default_factory=dict)
+
+    def position_of(self, column: str) -> Position:
+        """Where ``column``'s value was written, or the row's own position."""
+        spot = self.value_positions.get(column)
+        if spot is None:
+            return self.position
+        return Position(self.position.path, spot[0], spot[1])
+
+
+@dataclass(slots=True)
+class LoadedFile:
+    """The rows of one dataset file, in file order.
+
+    ``problems`` are what made some rows or values unreadable (a row that is
+    not a mapping, a value YAML cannot construct...); those rows or values are
+    left out of ``rows``, and a file with problems is never synced.
+    """
+
+    dataset: Dataset
+    rows: list[Row]
+    problems: list[Problem] = field(default_factory=list)
+
+    def secret_values(self) -> set[str]:
+        """The text of every value the file writes into its dataset's secret columns."""
+        values: set[str] = set()
+        for column in self.dataset.secret_columns:
+            for row in self.rows:
+                value = row.values.get(column)
+                if value is not None and str(value):
+                    values.add(str(value))
+        return values
+
+
+class FileProblem(Exception):
+    """A problem that stops reading one file as a whole (invalid YAML, a refused tag...)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

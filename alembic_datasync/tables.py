@@ -1,0 +1,73 @@
+"""The tables datasets write to: reflected from the database, or declared in target_metadata."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Connection, MetaData, Table, text
+from sqlalchemy import exc as sa_exc
+
+from .column_types import ValueRule, rule_for
+from .dataset import Dataset
+from .display import did_you_mean
+from .errors import Problem
+
+
+def reflect_table(connection: Connection, dataset: Dataset) -> Table | None:
+    """The dataset's table as the database has it, or None when it does not exist."""
+    try:
+        table = Table(dataset.table, MetaData(), schema=dataset.schema, autoload_with=connection)
+    except sa_exc.NoSuchTableError:
+        return None
+    if getattr(connection.dialect, "is_mariadb", False):
+        for name in _mariadb_json_columns(connection, table):
+            table.c[name].type = JSON()
+    for column in table.columns:
+        if isinstance(column.type, JSON):
+            # `null` in the file means SQL NULL, not the JSON value null.
+            column.type.none_as_null = True
+    return table
+
+
+def _mariadb_json_columns(connection: Connection, table: Table) -> list[str]:
+    """Columns MariaDB declares JSON: it stores them as LONGTEXT CHECK (json_valid(col))."""
+    query = text(
+        "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
+        " WHERE CONSTRAINT_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+        " AND LEVEL = 'Column'"
+    )
+    names = []
+    for name, clause in connection.execute(query, {"schema": table.schema, "table": table.name}):
+        if name in table.c and clause.replace(" ", "").lower() == f"json_valid(`{name.lower()}`)":
+            names.append(name)
+    return names
+
+
+def table_in_metadata(metadata: MetaData, dataset: Dataset) -> Table | None:
+    """The dataset's table as ``metadata`` declares it, or None."""
+    schema = dataset.schema if dataset.schema is not None else metadata.schema
+    key = f"{schema}.{dataset.table}" if schema else dataset.table
+    return metadata.tables.get(key)
+
+
+def column_rules(table: Table, dialect: str) -> dict[str, ValueRule]:
+    """The `ValueRule` of every column of ``table`` (``dialect`` empty: as declared)."""
+    return {column.name: rule_for(column.type, dialect) for column in table.columns}
+
+
+def missing_table_problem(dataset: Dataset, where: str) -> Problem:
+    """The problem reported when a dataset's table does not exist in the database."""
+    return Problem(
+        dataset.display_path,
+        f"table {dataset.label!r} does not exist {where}; the migration that creates it has "
+        f"probably not run (alembic upgrade head) or has not been written",
+    )
+
+
+def not_in_metadata_problem(dataset: Dataset, metadata: MetaData) -> Problem:
+    """The problem reported when ``target_metadata`` declares no table of the dataset's name."""
+    return Problem(
+        dataset.display_path,
+        f"table {dataset.label!r} is not in the metadata (target_metadata)"
+        f"{did_you_mean(dataset.table, (t.name for t in metadata.tables.values()))}; "
+        f"define its model, import the module that does in env.py, or fix the table name "
+        f"in Dataset(...)",
+    )
