@@ -7,7 +7,10 @@ so a first sync inserts with one column set, as a real catalogue would.
 
 from __future__ import annotations
 
+import importlib.util
 import random
+import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -17,21 +20,16 @@ MAX_TOKENS = (200, 300, 500, 1000, 1500, 2000, 2500, 4000)
 VERBS = ("Classify", "Summarise", "Translate", "Route", "Score", "Extract", "Draft", "Answer")
 OBJECTS = ("the ticket", "incoming mail", "a message", "the reply", "user intent", "an invoice")
 
-metadata = sa.MetaData()
-llm_nodes = sa.Table(
-    "llm_node_configuration",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("node_name", sa.String(100), nullable=False, unique=True),
-    sa.Column("default_model", sa.String(100), nullable=False),
-    sa.Column("default_temperature", sa.Float, nullable=False, server_default="0.7"),
-    sa.Column("default_max_tokens", sa.Integer, nullable=False, server_default="1000"),
-    sa.Column("langsmith_tracing", sa.Boolean, nullable=False, server_default=sa.true()),
-    sa.Column("description", sa.Text),
-    sa.Column("azure_model", sa.String(100)),
-    sa.Column("azure_temperature", sa.Float),
-    sa.Column("azure_max_tokens", sa.Integer),
-)
+# The example backend's own model (example/app/models.py): the one definition
+# of the LLM-node table, shared with the tests and the example's migration.
+_models = Path(__file__).resolve().parent.parent / "example" / "app" / "models.py"
+_spec = importlib.util.spec_from_file_location("example_app_models", _models)
+assert _spec is not None and _spec.loader is not None
+_module = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _module  # SQLAlchemy resolves Mapped[...] annotations through it
+_spec.loader.exec_module(_module)
+llm_nodes: sa.Table = _module.LLMNodeConfiguration.__table__
+metadata = llm_nodes.metadata
 
 COLUMNS = [c.name for c in llm_nodes.columns if c.name != "id"]
 

@@ -12,20 +12,11 @@ import sqlalchemy as sa
 from alembic_datasync import Dataset, InvalidDatasets, SyncReport, plan, sync
 
 from conftest import StatementLog
+from example_project import example_model
 
 metadata = sa.MetaData()
-llm_nodes = sa.Table(
-    "llm_node_configuration",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("node_name", sa.String(100), nullable=False, unique=True),
-    sa.Column("default_model", sa.String(100), nullable=False),
-    sa.Column("default_temperature", sa.Float, nullable=False, server_default="0.7"),
-    sa.Column("default_max_tokens", sa.Integer, nullable=False, server_default="1000"),
-    sa.Column("langsmith_tracing", sa.Boolean, nullable=False, server_default=sa.true()),
-    sa.Column("description", sa.Text),
-    sa.Column("azure_model", sa.String(100)),
-)
+# The example backend's own model: the one definition of the LLM-node table.
+llm_nodes = example_model("LLMNodeConfiguration").__table__.to_metadata(metadata)
 feature_flags = sa.Table(
     "feature_flags",
     metadata,
