@@ -378,26 +378,16 @@ def test_real_column_refuses_values_beyond_single_precision(tmp_path: Path) -> N
 
 # No PostgreSQL-only types; no Enum or Uuid, which SQLite reflects as plain
 # text; no REAL, single precision on PostgreSQL but double on MySQL.
+NOT_PORTABLE = {"single", "docb", "ident", "size", "tags", "grid", "required"}
 portable = sa.MetaData()
 sa.Table(
     "typed",
     portable,
-    sa.Column("name", sa.String(20), primary_key=True),
-    sa.Column("small", sa.SmallInteger),
-    sa.Column("count", sa.Integer),
-    sa.Column("big", sa.BigInteger),
-    sa.Column("ratio", sa.Float),
-    sa.Column("price", sa.Numeric(8, 2)),
-    sa.Column("whole", sa.Numeric(4, 0)),
-    sa.Column("flag", sa.Boolean),
-    sa.Column("label", sa.String(10)),
-    sa.Column("code", sa.CHAR(3)),
-    sa.Column("body", sa.Text),
-    sa.Column("day", sa.Date),
-    sa.Column("moment", sa.DateTime),
-    sa.Column("moment_tz", sa.DateTime(timezone=True)),
-    sa.Column("at", sa.Time),
-    sa.Column("doc", sa.JSON),
+    *(
+        sa.Column(column.name, column.type, primary_key=column.primary_key)
+        for column in typed.columns
+        if column.name not in NOT_PORTABLE
+    ),
     sa.Column("required", sa.String(10), nullable=False),
 )
 
