@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from sqlalchemy.dialects import mysql
 
 from alembic_datasync import Dataset, InvalidDatasets, plan, sync, validate_datasets
