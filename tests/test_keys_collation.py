@@ -185,18 +185,17 @@ def test_rows_are_created_when_the_key_is_unique_through_a_partial_index(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
     soft_delete_table(engine)
-    execute(
-        engine,
-        "INSERT INTO items (id, code, label, deleted_at) VALUES (100, 'a', 'gone', '2024-01-01')",
-    )
     write(tmp_path, "items.yaml", "a: {label: first}\nb: {label: second}\n")
     report = run_sync(engine, [ITEMS], tmp_path)
     assert len(report.datasets[0].creates) == 2
-    assert query(
-        engine, "SELECT code, label FROM items WHERE deleted_at IS NULL ORDER BY code"
-    ) == [
+    assert query(engine, "SELECT code, label FROM items ORDER BY code") == [
         ("a", "first"),
         ("b", "second"),
+    ]
+    write(tmp_path, "items.yaml", "a: {label: first}\nb: {label: changed}\nc: {label: third}\n")
+    report = run_sync(engine, [ITEMS], tmp_path)
+    assert report.summary_lines() == [
+        "datasync: items (items.yaml): 3 total, 1 created, 1 updated, 1 unchanged"
     ]
     assert run_plan(engine, [ITEMS], tmp_path).has_changes is False
 
