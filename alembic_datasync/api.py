@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, MetaData, Table
 
-from .check import check_file, validate_rows
+from .check import check_file, shared_rows
 from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
@@ -35,6 +35,7 @@ from .tables import (
     not_in_metadata_problem,
     reflect_table,
     table_in_metadata,
+    unique_keys,
 )
 from .transaction import unit_of_work
 from .writer import refusals_explained, write_plans
@@ -69,8 +70,12 @@ def plan(
             f"{missing}; table {missing.dataset!r} left unchanged"
         ),
     )
+    reflected: dict[tuple[str | None, str], Table | None] = {}
     for file in files:
-        table = reflect_table(connection, file.dataset)
+        where = (file.dataset.schema, file.dataset.table)
+        if where not in reflected:
+            reflected[where] = reflect_table(connection, file.dataset)
+        table = reflected[where]
         if table is None:
             problems.append(missing_table_problem(file.dataset, "in the database"))
             problems.extend(file.problems)
@@ -82,8 +87,18 @@ def plan(
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
         ready.append((checked.valid, table, rules))
     plans = []
-    for valid, table, rules in ready:
-        dataset_plan, plan_problems = plan_dataset(connection, valid, table, rules)
+    for number, (valid, table, rules) in enumerate(ready):
+        # Other datasets of the same table: their rows are theirs (never pruned
+        # here), and a row written by two files is a problem.
+        dataset_plan, plan_problems = plan_dataset(
+            connection,
+            valid,
+            table,
+            rules,
+            unique=unique_keys(table, connection),
+            earlier=[other for other, same, _ in ready[:number] if same is table],
+            later=[other for other, same, _ in ready[number + 1 :] if same is table],
+        )
         plans.append(dataset_plan)
         problems.extend(plan_problems)
     if problems:
@@ -164,6 +179,7 @@ def validate_datasets(
         strict=strict,
         warn=lambda missing: log.warning("datasync: warning: %s; not validated", missing),
     )
+    checked: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
     for file in files:
         table = table_in_metadata(metadata, file.dataset)
         if table is None:
@@ -171,6 +187,10 @@ def validate_datasets(
             problems.extend(file.problems)
             continue
         # No dialect: each type's rules as declared, the same on every database.
-        problems.extend(validate_rows(file, table, column_rules(table, "")))
+        rules = column_rules(table, "")
+        result = check_file(file, table, rules)
+        problems.extend(result.problems)
+        checked.append((result.valid, table, rules))
+    problems.extend(shared_rows(checked))
     if problems:
         raise InvalidDatasets(redact_problems(problems, read.secret_values()))

@@ -10,6 +10,7 @@ database at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +20,7 @@ from .column_types import ValueRule
 from .dataset import Dataset
 from .display import did_you_mean
 from .errors import Problem, in_file_order
-from .keys import describe_key, key_of
+from .keys import describe_key, key_of, same_key_problem
 from .rows import LoadedFile, Row
 
 
@@ -29,14 +30,6 @@ class CheckedFile:
 
     problems: list[Problem]
     valid: LoadedFile
-
-
-def validate_rows(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> list[Problem]:
-    """Every problem of ``loaded``'s rows against ``table``; empty when the rows can be synced.
-
-    Includes the problems found while loading the file, all in file order.
-    """
-    return check_file(loaded, table, rules).problems
 
 
 def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> CheckedFile:
@@ -138,3 +131,27 @@ def _null_problem(column: Column[Any]) -> str | None:
         f"{column.name} cannot be null (the column is NOT NULL); write a value, or leave the "
         f"column out to keep what the table has"
     )
+
+
+def shared_rows(files: Sequence[tuple[LoadedFile, Table, dict[str, ValueRule]]]) -> list[Problem]:
+    """Rows that two datasets of one table both write, at the row of the later one.
+
+    Keys are compared as Python compares them; the sync also asks the
+    database, which may call more keys equal (`matching`).
+    """
+    problems: list[Problem] = []
+    first_of_table: dict[int, dict[tuple[Any, ...], Row]] = {}
+    for file, table, rules in files:
+        seen = first_of_table.setdefault(id(table), {})
+        own: dict[tuple[Any, ...], Row] = {}
+        for row in file.rows:
+            key = key_of(row, file.dataset.key_columns, rules)
+            if key is None:
+                continue
+            first = seen.get(key)
+            if first is not None:
+                problems.append(same_key_problem(row, first, file.dataset))
+            own.setdefault(key, row)
+        for key, row in own.items():
+            seen.setdefault(key, row)
+    return problems

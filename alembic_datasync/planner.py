@@ -7,6 +7,7 @@ where the table already returns the file's value with the file's type.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,8 +17,10 @@ from .collector import collector_paused
 from .column_types import Convert, ValueRule
 from .dataset import Dataset
 from .errors import Position, Problem
-from .keys import describe_key, key_label, key_of
-from .rows import LoadedFile
+from .keys import describe_key, key_label, key_of, same_key_problem
+from .matching import KeyClasses, loose_key_columns
+from .rows import LoadedFile, Row
+from .tables import UniqueKey, enforces_unique
 
 Action = Literal["create", "update", "delete"]
 
@@ -60,6 +63,10 @@ class DatasetPlan:
     creates: list[RowChange] = field(default_factory=list)
     updates: list[RowChange] = field(default_factory=list)
     deletes: list[RowChange] = field(default_factory=list)
+    #: What the plan leaves alone and why, for the report (not a problem).
+    notes: list[str] = field(default_factory=list)
+    #: The table's unique keys, which decide how new rows are inserted.
+    unique_keys: list[UniqueKey] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -75,15 +82,55 @@ class DatasetPlan:
         return in_file + self.deletes
 
 
+@dataclass(slots=True)
+class _TableRows:
+    """The table's rows that a file can name, by canonical key; and the rest, counted."""
+
+    by_key: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: Keys held by more than one row (a key with no unique constraint): how many rows.
+    repeated: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
+    #: Rows with a NULL in a key column: no file can name them.
+    unkeyed: int = 0
+
+
+def _table_rows(
+    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
+) -> _TableRows:
+    """The table's rows (key and written columns) by canonical key, duplicates set apart."""
+    found = _TableRows()
+    width = len(key_rules)
+    for row in connection.execute(query):
+        if any(value is None for value in row[:width]):
+            found.unkeyed += 1
+            continue
+        key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
+        earlier = found.by_key.get(key)
+        if earlier is None:
+            found.by_key[key] = row
+        else:
+            found.repeated.setdefault(key, [earlier]).append(row)
+    return found
+
+
 def plan_dataset(
     connection: Connection,
     loaded: LoadedFile,
     table: Table,
     rules: dict[str, ValueRule],
+    *,
+    unique: Sequence[UniqueKey] = (),
+    earlier: Sequence[LoadedFile] = (),
+    later: Sequence[LoadedFile] = (),
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
 
-    Also returns the problems of new rows that could not be inserted as written.
+    Also returns the problems only the database can reveal: a new row that
+    could not be inserted as written, two keys the database considers one,
+    a key held by several rows of the table.  ``unique`` are the table's
+    unique keys (`tables.unique_keys`); ``earlier`` and ``later`` the other
+    datasets of the same table, in declaration order: their rows are never
+    pruned by this one, and a row this file shares with them is a problem,
+    reported by whichever of the two is declared later.
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
@@ -94,23 +141,38 @@ def plan_dataset(
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
+    key_unique = enforces_unique(list(unique), key_columns)
+    elsewhere = [*earlier, *later]
     with collector_paused():
-        existing = _existing_rows(connection, query, key_rules)
-        plan = DatasetPlan(dataset, table, total=len(loaded.rows))
+        existing = _table_rows(connection, query, key_rules)
+        keys = [key_of(row, key_columns, rules) for row in loaded.rows]
+        same = _key_classes(connection, table, loaded, existing, keys, rules, key_unique, elsewhere)
+        rows_of_class = _rows_by_class(existing, same)
+        plan = DatasetPlan(dataset, table, total=len(loaded.rows), unique_keys=list(unique))
         problems: list[Problem] = []
-        seen: set[tuple[Any, ...]] = set()
+        listed = _rows_by_key_class(earlier, key_columns, rules, same)
+        theirs = _rows_by_key_class(later, key_columns, rules, same)
         required = _required_columns(table)
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
             for i, column in enumerate(compared)
         }
-        for row in loaded.rows:
-            row_key = key_of(row, key_columns, rules)
+        for row, row_key in zip(loaded.rows, keys, strict=True):
             assert row_key is not None  # validated
-            seen.add(row_key)
-            db_row = existing.get(row_key)
-            if db_row is None:
+            klass = same(row_key)
+            first = listed.get(klass)
+            if first is not None:
+                problems.append(same_key_problem(row, first, dataset))
+                continue
+            if klass in theirs:
+                continue  # a later dataset of this table reports it
+            listed[klass] = row
+            matches = rows_of_class.get(klass, [])
+            if len(matches) > 1:
+                problems.append(_repeated_key_problem(row, len(matches), dataset))
+                continue
+            if not matches:
                 label = describe_key(row, key_columns)
                 values = {c: rules[c].to_db(v) for c, v in row.values.items()}
                 if any(c not in values for c in required):
@@ -125,6 +187,7 @@ def plan_dataset(
                     )
                 )
                 continue
+            db_row = matches[0]
             changes = _changed_columns(row.values, db_row, how)
             if changes:
                 plan.updates.append(
@@ -139,17 +202,26 @@ def plan_dataset(
             else:
                 plan.unchanged += 1
 
+    if existing.unkeyed:
+        plan.notes.append(
+            f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
+            f"{'have' if existing.unkeyed != 1 else 'has'} a null key, which no dataset file "
+            f"can name: left alone"
+        )
     if dataset.prune:
+        kept = len(existing.by_key) + sum(len(rows) - 1 for rows in existing.repeated.values())
         if loaded.rows or dataset.allow_empty:
-            for existing_key, existing_row in existing.items():
-                if existing_key not in seen:
-                    db_key = tuple(existing_row[:width])
+            for klass, table_rows in rows_of_class.items():
+                if klass in listed or klass in theirs:
+                    continue
+                for table_row in table_rows:
+                    db_key = tuple(table_row[:width])
                     plan.deletes.append(RowChange("delete", db_key, key_label(db_key)))
-        elif existing:
+        elif kept:
             problems.append(
                 Problem(
                     dataset.display_path,
-                    f"the file has no rows, and pruning would delete all {len(existing)} rows of "
+                    f"the file has no rows, and pruning would delete all {kept} rows of "
                     f"{dataset.label!r}; if that is what you want, declare the dataset with "
                     f"allow_empty=True",
                 )
@@ -157,18 +229,82 @@ def plan_dataset(
     return plan, problems
 
 
-def _existing_rows(
-    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
-) -> dict[tuple[Any, ...], Any]:
-    """The table's rows (key and written columns), by canonical key."""
-    result = connection.execute(query)
-    if len(key_rules) == 1:
-        canonical = key_rules[0].canonical
-        return {(canonical(found[0]),): found for found in result}
-    return {
-        tuple(rule.canonical(value) for rule, value in zip(key_rules, found, strict=False)): found
-        for found in result
-    }
+def _key_classes(
+    connection: Connection,
+    table: Table,
+    loaded: LoadedFile,
+    existing: _TableRows,
+    keys: list[tuple[Any, ...] | None],
+    rules: dict[str, ValueRule],
+    key_unique: bool,
+    elsewhere: Sequence[LoadedFile],
+) -> Callable[[tuple[Any, ...]], Any]:
+    """How keys the database considers equal are told apart: key -> its class.
+
+    The identity where the database compares the key exactly, or where every
+    key of the file is already in the table and the table enforces the key
+    (it cannot then hold two keys the database calls equal).
+    """
+    key_columns = loaded.dataset.key_columns
+    unmatched = any(key is not None and key not in existing.by_key for key in keys)
+    if not (unmatched or elsewhere or not key_unique):
+        return _same_key
+    loose = loose_key_columns(connection, table, key_columns)
+    if not loose:
+        return _same_key
+    width = len(key_columns)
+    candidates = {key: tuple(row[:width]) for key, row in existing.by_key.items()}
+    for file in (loaded, *elsewhere):
+        for row in file.rows:
+            key = key_of(row, key_columns, rules)
+            if key is not None:
+                raw = tuple(rules[c].to_db(row.values[c]) for c in key_columns)
+                candidates.setdefault(key, raw)
+    classes = KeyClasses(connection, loose, {name: key_columns.index(name) for name in loose})
+    classes.add(candidates.items())
+    return classes.representative
+
+
+def _same_key(key: tuple[Any, ...]) -> Any:
+    return key
+
+
+def _rows_by_key_class(
+    files: Sequence[LoadedFile],
+    key_columns: tuple[str, ...],
+    rules: dict[str, ValueRule],
+    same: Callable[[tuple[Any, ...]], Any],
+) -> dict[Any, Row]:
+    """The first row of ``files`` in each key class."""
+    rows: dict[Any, Row] = {}
+    for file in files:
+        for row in file.rows:
+            key = key_of(row, key_columns, rules)
+            if key is not None:
+                rows.setdefault(same(key), row)
+    return rows
+
+
+def _rows_by_class(
+    existing: _TableRows, same: Callable[[tuple[Any, ...]], Any]
+) -> dict[Any, list[Any]]:
+    """The table's rows by key class: more than one where the table repeats a key."""
+    grouped: dict[Any, list[Any]] = {}
+    for key, row in existing.by_key.items():
+        grouped.setdefault(same(key), []).extend(existing.repeated.get(key, [row]))
+    return grouped
+
+
+def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:
+    """A row whose key the table holds more than once."""
+    label = describe_key(row, dataset.key_columns)
+    columns = ", ".join(dataset.key_columns)
+    return Problem(
+        row.position,
+        f"the table {dataset.label!r} has {count} rows with the key {label!r} (nothing makes "
+        f"({columns}) unique), so the sync cannot tell which one this row is: delete the extra "
+        f"rows, then add a unique constraint on ({columns}) in a migration",
+    )
 
 
 #: Types whose equal values are equal under every column's rule: a value that

@@ -43,6 +43,7 @@ class SyncReport:
         lines = [f"datasync: warning: {warning}" for warning in self.warnings]
         for plan in self.datasets:
             lines.append(summary_line(plan, self.applied))
+            lines.extend(f"  note: {note}" for note in plan.notes)
             lines.extend(f"  {line}" for line in plan_lines(plan, max_rows))
         return "\n".join(lines)
 

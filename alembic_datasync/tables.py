@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Connection, MetaData, Table, text
+from dataclasses import dataclass
+
+from sqlalchemy import JSON, Connection, MetaData, Table, UniqueConstraint, text
 from sqlalchemy import exc as sa_exc
 
 from .column_types import ValueRule, rule_for
@@ -70,4 +72,68 @@ def not_in_metadata_problem(dataset: Dataset, metadata: MetaData) -> Problem:
         f"{did_you_mean(dataset.table, (t.name for t in metadata.tables.values()))}; "
         f"define its model, import the module that does in env.py, or fix the table name "
         f"in Dataset(...)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueKey:
+    """A set of columns the table holds unique: its primary key, a constraint or an index.
+
+    ``partial``: enforced only on the rows a WHERE selects (a partial index);
+    ``deferrable``: a constraint checked at commit, which ON CONFLICT cannot use.
+    """
+
+    columns: frozenset[str]
+    partial: bool = False
+    deferrable: bool = False
+
+
+def unique_keys(table: Table, connection: Connection | None = None) -> list[UniqueKey]:
+    """Every unique key of ``table``; with ``connection``, PostgreSQL's deferrable ones marked."""
+    deferrable = _deferrable_constraints(connection, table) if connection is not None else set()
+    keys = [UniqueKey(frozenset(table.primary_key.columns.keys()))]
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            keys.append(
+                UniqueKey(
+                    frozenset(constraint.columns.keys()),
+                    deferrable=bool(constraint.deferrable) or constraint.name in deferrable,
+                )
+            )
+    for index in table.indexes:
+        if index.unique:
+            partial = any(
+                options.get("where") is not None
+                for name, options in index.dialect_options.items()
+                if name in ("postgresql", "sqlite")
+            )
+            keys.append(UniqueKey(frozenset(index.columns.keys()), partial=partial))
+    return [key for key in keys if key.columns]
+
+
+def _deferrable_constraints(connection: Connection, table: Table) -> set[str]:
+    """Names of the table's DEFERRABLE unique and primary key constraints (PostgreSQL)."""
+    if connection.dialect.name != "postgresql":
+        return set()
+    found = connection.execute(
+        text(
+            "SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+            " JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " WHERE t.relname = :table AND n.nspname = COALESCE(:schema, current_schema())"
+            " AND c.contype IN ('u', 'p') AND c.condeferrable"
+        ),
+        {"table": table.name, "schema": table.schema},
+    )
+    return {name for (name,) in found}
+
+
+def enforces_unique(keys: list[UniqueKey], key_columns: tuple[str, ...]) -> bool:
+    """True when no two rows of the table can share a key: a full unique key within it."""
+    return any(not key.partial and key.columns <= set(key_columns) for key in keys)
+
+
+def conflict_target(keys: list[UniqueKey], key_columns: tuple[str, ...]) -> bool:
+    """True when an upsert can name the key: a full, immediate unique key on exactly it."""
+    return any(
+        not key.partial and not key.deferrable and key.columns == set(key_columns) for key in keys
     )

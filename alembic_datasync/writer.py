@@ -24,7 +24,6 @@ from sqlalchemy import (
     Connection,
     MetaData,
     Table,
-    UniqueConstraint,
     and_,
     bindparam,
     select,
@@ -37,6 +36,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from .display import redact
 from .errors import ApplyFailed
 from .planner import DatasetPlan, RowChange
+from .tables import UniqueKey, conflict_target
 from .transaction import unit_of_work
 
 # Keeps the bound parameters of one DELETE ... IN (...) well under every
@@ -143,9 +143,7 @@ class _Step:
 
     def run(self, connection: Connection, changes: list[RowChange] | None = None) -> None:
         try:
-            self.write(
-                connection, self.plan.table, self.plan.dataset.key_columns, changes or self.changes
-            )
+            self.write(connection, self.plan, changes or self.changes)
         except _driver_errors(connection) as exc:
             raise _Refused(self, exc) from None
 
@@ -251,9 +249,8 @@ def _groups(changes: list[RowChange], columns_of: Any) -> dict[tuple[str, ...], 
     return groups
 
 
-def _insert(
-    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
-) -> None:
+def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
+    table = plan.table
     order = {c.name: i for i, c in enumerate(table.columns)}
     columns_of = lambda change: tuple(sorted(change.values, key=order.__getitem__))  # noqa: E731
     for columns, group in _groups(changes, columns_of).items():
@@ -261,20 +258,18 @@ def _insert(
             stage = _staged(
                 connection, table, columns, ([ch.values[c] for c in columns] for ch in group)
             )
-            statement = insert_statement(connection, table, key, columns)
+            statement = insert_statement(connection, plan, columns)
             connection.execute(
                 statement.from_select(columns, select(*(stage.c[c] for c in columns)))
             )
             stage.drop(connection)
             continue
-        statement = insert_statement(connection, table, key, columns)
+        statement = insert_statement(connection, plan, columns)
         connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
 
 
-def insert_statement(
-    connection: Connection, table: Table, key: tuple[str, ...], columns: tuple[str, ...]
-) -> Any:
-    """INSERT of ``columns``; an upsert on the key where the key is unique.
+def insert_statement(connection: Connection, plan: DatasetPlan, columns: tuple[str, ...]) -> Any:
+    """INSERT of ``columns``; an upsert on the key where a unique key names exactly it.
 
     Two syncs running at once (a deploy without the lock, or two versions of a
     rolling deploy) may both plan to create the same row; with the upsert the
@@ -283,13 +278,16 @@ def insert_statement(
     ON DUPLICATE KEY UPDATE on MySQL and MariaDB.
     """
     dialect = connection.dialect.name
-    if not has_unique_key(table, key) or dialect not in _UPSERTS:
+    table, key = plan.table, plan.dataset.key_columns
+    # A partial unique index or a deferrable constraint cannot be an ON
+    # CONFLICT target (PostgreSQL refuses the statement): plain INSERT there.
+    if not conflict_target(plan.unique_keys, key) or dialect not in _UPSERTS:
         # inline(): nothing to fetch back, so no RETURNING of generated keys.
         return table.insert().inline()
     statement = _UPSERTS[dialect](table)
     others = [c for c in columns if c not in key]
     if dialect in ("mysql", "mariadb"):
-        if _other_unique_keys_written(table, key, columns):
+        if _other_unique_keys_written(plan.unique_keys, key, columns):
             # ON DUPLICATE KEY fires on any unique key: a clash on another one
             # would silently update the wrong row instead of failing.
             return table.insert().inline()
@@ -303,33 +301,15 @@ def insert_statement(
     )
 
 
-def _unique_keys(table: Table) -> list[set[str]]:
-    """The column sets of the primary key, the unique constraints and the unique indexes."""
-    keys = [set(table.primary_key.columns.keys())]
-    keys += [
-        set(constraint.columns.keys())
-        for constraint in table.constraints
-        if isinstance(constraint, UniqueConstraint)
-    ]
-    keys += [set(index.columns.keys()) for index in table.indexes if index.unique]
-    return [key for key in keys if key]
-
-
-def has_unique_key(table: Table, key: tuple[str, ...]) -> bool:
-    """True when the primary key, a unique constraint or a unique index is exactly ``key``."""
-    return set(key) in _unique_keys(table)
-
-
 def _other_unique_keys_written(
-    table: Table, key: tuple[str, ...], columns: tuple[str, ...]
+    keys: list[UniqueKey], key: tuple[str, ...], columns: tuple[str, ...]
 ) -> bool:
     """True when an INSERT of ``columns`` could clash on a unique key other than ``key``."""
-    return any(other != set(key) and other & set(columns) for other in _unique_keys(table))
+    return any(other.columns != set(key) and other.columns & set(columns) for other in keys)
 
 
-def _update(
-    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
-) -> None:
+def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
+    table, key = plan.table, plan.dataset.key_columns
     columns_of = lambda change: tuple(c.column for c in change.changes)  # noqa: E731
     for columns, group in _groups(changes, columns_of).items():
         if _copy_applies(connection, table, key + columns, group):
@@ -398,9 +378,8 @@ def _staged(
     return stage
 
 
-def _delete(
-    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
-) -> None:
+def _delete(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
+    table, key = plan.table, plan.dataset.key_columns
     columns = [table.c[k] for k in key]
     for start in range(0, len(changes), _DELETE_CHUNK):
         chunk = changes[start : start + _DELETE_CHUNK]

@@ -106,7 +106,6 @@ def equal_key_cases() -> list[Any]:
     return cases
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 1, keys the database treats as equal")
 @pytest.mark.parametrize(
     ("database_url", "flavour", "first", "second"), equal_key_cases(), indirect=["database_url"]
 )
@@ -125,7 +124,6 @@ def test_two_file_keys_the_database_treats_as_equal_are_a_validation_error(
     assert query(engine, "SELECT code FROM items") == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 1, keys the database treats as equal")
 @pytest.mark.parametrize(
     ("database_url", "flavour", "first", "second"), equal_key_cases(), indirect=["database_url"]
 )
@@ -145,7 +143,6 @@ def test_an_existing_row_the_database_matches_is_updated_not_created(
     assert run_plan(engine, [ITEMS], tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 1, keys the database treats as equal")
 @pytest.mark.parametrize(
     ("database_url", "flavour", "first", "second"), equal_key_cases(), indirect=["database_url"]
 )
@@ -179,7 +176,6 @@ def soft_delete_table(engine: sa.Engine) -> None:
         execute(engine, "ALTER TABLE items ALTER COLUMN id SET DEFAULT nextval('items_id')")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 9, partial unique index")
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_rows_are_created_when_the_key_is_unique_through_a_partial_index(
     engine: sa.Engine, tmp_path: Path
@@ -200,7 +196,6 @@ def test_rows_are_created_when_the_key_is_unique_through_a_partial_index(
     assert run_plan(engine, [ITEMS], tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 9, DEFERRABLE unique constraint")
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("deferred", ["INITIALLY IMMEDIATE", "INITIALLY DEFERRED"])
 def test_rows_are_created_when_the_key_is_a_deferrable_unique_constraint(
@@ -243,7 +238,6 @@ def test_rows_are_created_when_the_key_has_no_unique_constraint(
 # -- class 11: NULL keys -------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 11, NULL keys")
 def test_prune_with_a_null_key_in_the_table_reports_only_rows_it_deletes(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -263,7 +257,6 @@ def test_prune_with_a_null_key_in_the_table_reports_only_rows_it_deletes(
     assert run_plan(engine, pruning, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 11, NULL keys")
 def test_prune_with_a_null_part_of_a_composite_key_reports_only_rows_it_deletes(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -284,7 +277,6 @@ def test_prune_with_a_null_part_of_a_composite_key_reports_only_rows_it_deletes(
     assert run_plan(engine, pruning, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 11, NULL keys")
 def test_a_null_key_is_labelled_null_in_the_plan(engine: sa.Engine, tmp_path: Path) -> None:
     execute(
         engine,
@@ -313,7 +305,6 @@ def write_overlapping_files(folder: Path) -> None:
     write(folder, "extra.yaml", "c: {label: three}\nb: {label: other}\n")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 12, two datasets on one table")
 def test_two_datasets_writing_the_same_key_of_one_table_are_a_validation_error(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -328,7 +319,6 @@ def test_two_datasets_writing_the_same_key_of_one_table_are_a_validation_error(
     assert query(engine, "SELECT code FROM items") == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 12, two datasets on one table")
 def test_two_datasets_writing_the_same_key_fail_offline_validation(tmp_path: Path) -> None:
     metadata = sa.MetaData()
     sa.Table(
@@ -370,7 +360,6 @@ def duplicated_table(engine: sa.Engine) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 13, duplicate key rows in the table")
 def test_duplicate_key_rows_in_the_table_are_reported_not_compared_at_random(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -386,7 +375,6 @@ def test_duplicate_key_rows_in_the_table_are_reported_not_compared_at_random(
         assert "unique" in message  # what to do: remove one, or make the key unique
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 13, duplicate key rows in the table")
 def test_prune_counts_every_duplicate_row_it_deletes(engine: sa.Engine, tmp_path: Path) -> None:
     execute(engine, "CREATE TABLE items (code VARCHAR(20) NOT NULL, label VARCHAR(50))")
     pruning = [Dataset("items.yaml", table="items", key="code", prune=True)]
