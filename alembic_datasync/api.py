@@ -32,6 +32,7 @@ from .rows import LoadedFile
 from .tables import (
     column_rules,
     missing_table_problem,
+    non_transactional_problem,
     not_in_metadata_problem,
     reflect_table,
     table_in_metadata,
@@ -101,6 +102,9 @@ def plan(
         )
         plans.append(dataset_plan)
         problems.extend(plan_problems)
+        if dataset_plan.has_changes:
+            refused = non_transactional_problem(valid.dataset, table)
+            problems.extend([refused] if refused else [])
     if problems:
         ordered = in_file_order(problems, [d.display_path for d in datasets])
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))

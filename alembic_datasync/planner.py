@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, Select, Table, select
 
@@ -19,67 +19,10 @@ from .dataset import Dataset
 from .errors import Position, Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
 from .matching import KeyClasses, loose_key_columns
+from .order import insert_levels
+from .plans import ColumnChange, DatasetPlan, RowChange
 from .rows import LoadedFile, Row
-from .tables import UniqueKey, enforces_unique
-
-Action = Literal["create", "update", "delete"]
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnChange:
-    """One column of one row changing from ``old`` (in the table) to ``new`` (in the file)."""
-
-    column: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RowChange:
-    """A row the sync writes.
-
-    ``key`` holds the key as the table stores it (for an update or delete) or
-    as the file writes it (for a create).  ``values`` are the values a create
-    inserts; ``changes`` the columns an update sets.  ``position`` is where the
-    row is written in the file (None for a delete).
-    """
-
-    action: Action
-    key: tuple[Any, ...]
-    label: str
-    values: dict[str, Any] = field(default_factory=dict)
-    changes: tuple[ColumnChange, ...] = ()
-    position: Position | None = None
-
-
-@dataclass(slots=True)
-class DatasetPlan:
-    """What syncing one dataset does."""
-
-    dataset: Dataset
-    table: Table
-    total: int
-    unchanged: int = 0
-    creates: list[RowChange] = field(default_factory=list)
-    updates: list[RowChange] = field(default_factory=list)
-    deletes: list[RowChange] = field(default_factory=list)
-    #: What the plan leaves alone and why, for the report (not a problem).
-    notes: list[str] = field(default_factory=list)
-    #: The table's unique keys, which decide how new rows are inserted.
-    unique_keys: list[UniqueKey] = field(default_factory=list)
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.creates or self.updates or self.deletes)
-
-    @property
-    def changes(self) -> list[RowChange]:
-        """Every row change, in the order a reviewer reads them: file order, deletes last."""
-        in_file = sorted(
-            self.creates + self.updates,
-            key=lambda change: change.position.line if change.position else 0,
-        )
-        return in_file + self.deletes
+from .tables import UniqueKey, enforces_unique, self_references
 
 
 @dataclass(slots=True)
@@ -137,6 +80,14 @@ def plan_dataset(
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
+    # Deleting rows of a table that refers to itself goes leaves first: the
+    # writer needs each deleted row's references.
+    referring = (
+        [c for r in self_references(table) for c in (*r.columns, *r.referred)]
+        if dataset.prune
+        else []
+    )
+    selected += [c for c in dict.fromkeys(referring) if c not in selected]
     query = select(*(table.c[c] for c in selected))
 
     width = len(key_columns)
@@ -202,6 +153,9 @@ def plan_dataset(
             else:
                 plan.unchanged += 1
 
+    _, cycle = insert_levels(plan)
+    if cycle:
+        problems.append(_cycle_problem(cycle, dataset))
     if existing.unkeyed:
         plan.notes.append(
             f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
@@ -216,7 +170,8 @@ def plan_dataset(
                     continue
                 for table_row in table_rows:
                     db_key = tuple(table_row[:width])
-                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key)))
+                    references = {c: table_row[selected.index(c)] for c in referring}
+                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key), references))
         elif kept:
             problems.append(
                 Problem(
@@ -293,6 +248,20 @@ def _rows_by_class(
     for key, row in existing.by_key.items():
         grouped.setdefault(same(key), []).extend(existing.repeated.get(key, [row]))
     return grouped
+
+
+def _cycle_problem(cycle: list[RowChange], dataset: Dataset) -> Problem:
+    """New rows that refer to each other, so that none can be inserted first."""
+    first, *others = cycle
+    listed = ", ".join(f"{change.label!r} ({change.position})" for change in others)
+    return Problem(
+        first.position,
+        f"new row {first.label!r} and new row{'s' if len(others) > 1 else ''} {listed} of "
+        f"{dataset.label!r} refer to each other in a cycle through the table's foreign key to "
+        f"itself, so no order of inserts can write them: leave one reference out until the "
+        f"rows exist (a later change adds it), or make the foreign key DEFERRABLE INITIALLY "
+        f"DEFERRED",
+    )
 
 
 def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .display import SECRET, show_value
-from .planner import DatasetPlan, RowChange
+from .plans import DatasetPlan, RowChange
 
 
 @dataclass

@@ -35,7 +35,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from .display import redact
 from .errors import ApplyFailed
-from .planner import DatasetPlan, RowChange
+from .order import delete_levels, insert_levels, step_order
+from .plans import DatasetPlan, RowChange
 from .tables import UniqueKey, conflict_target
 from .transaction import unit_of_work
 
@@ -149,12 +150,17 @@ class _Step:
 
 
 def _steps(plans: Sequence[DatasetPlan]) -> list[_Step]:
-    # Deletes first, children (declared later) before parents, so that freed
-    # unique values and foreign keys are available to what follows.
-    steps = [_Step(plan, "delete", _delete, plan.deletes) for plan in reversed(plans)]
-    for plan in plans:
-        steps.append(_Step(plan, "update", _update, plan.updates))
-        steps.append(_Step(plan, "insert", _insert, plan.creates))
+    """The writes in the order the foreign keys allow (`order`), a level of rows a step."""
+    steps: list[_Step] = []
+    for plan, verb in step_order(plans):
+        if verb == "insert":
+            levels, cycle = insert_levels(plan)
+            # A cycle is a problem of the plan; were it written, the database decides.
+            steps.extend(_Step(plan, verb, _insert, level) for level in [*levels, cycle])
+        elif verb == "update":
+            steps.append(_Step(plan, verb, _update, plan.updates))
+        else:
+            steps.extend(_Step(plan, verb, _delete, level) for level in delete_levels(plan))
     return [step for step in steps if step.changes]
 
 
