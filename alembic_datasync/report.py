@@ -38,6 +38,14 @@ class SyncReport:
             lines.extend(plan_lines(plan))
         return lines
 
+    def __repr__(self) -> str:
+        # What a plan holds stays out of sight (secrets): the summary says enough.
+        state = "applied" if self.applied else "planned"
+        return f"<SyncReport {state}: {'; '.join(self.summary_lines()) or 'no datasets'}>"
+
+    def __str__(self) -> str:
+        return self.render()
+
     def render(self, max_rows: int | None = None) -> str:
         """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each)."""
         lines = [f"datasync: warning: {warning}" for warning in self.warnings]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dataset import Dataset
+from .display import spellings
 from .errors import Position, Problem
 
 
@@ -49,13 +50,16 @@ class LoadedFile:
     problems: list[Problem] = field(default_factory=list)
 
     def secret_values(self) -> set[str]:
-        """The text of every value the file writes into its dataset's secret columns."""
+        """Every spelling of every value the file writes into its dataset's secret columns.
+
+        As written and as YAML read it (``0471236`` is 160414), and as a
+        database may print it back.
+        """
         values: set[str] = set()
         for column in self.dataset.secret_columns:
             for row in self.rows:
-                value = row.values.get(column)
-                if value is not None and str(value):
-                    values.add(str(value))
+                if column in row.values:
+                    values |= spellings(row.values[column], row.scalar_texts.get(column))
         return values
 
 

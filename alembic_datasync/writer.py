@@ -33,7 +33,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from .display import redact
+from .display import redact, spellings
 from .errors import ApplyFailed
 from .order import delete_levels, insert_levels, step_order
 from .plans import DatasetPlan, RowChange
@@ -130,7 +130,7 @@ def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:
             values.extend(v for c, v in change.values.items() if c in secret)
         for change in plan.updates:
             values.extend(v for c in change.changes if c.column in secret for v in (c.old, c.new))
-    return {str(v) for v in values if v is not None and str(v)}
+    return {spelled for value in values for spelled in spellings(value)}
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class _Step:
     def run(self, connection: Connection, changes: list[RowChange] | None = None) -> None:
         try:
             self.write(connection, self.plan, changes or self.changes)
-        except _driver_errors(connection) as exc:
+        except _driver_errors(connection) + _VALUE_ERRORS as exc:
             raise _Refused(self, exc) from None
 
 
@@ -188,15 +188,21 @@ class _Refused(Exception):
 
 
 def _reason(error: Any) -> str:
-    """The first line of what the driver said."""
-    original = error.orig if isinstance(error, sa_exc.DBAPIError) else error
-    return str(original if original is not None else error).strip().splitlines()[0]
+    """The first line of what the driver said (never SQLAlchemy's listing of the parameters)."""
+    original = error.orig if isinstance(error, sa_exc.StatementError) else error
+    said = str(original if original is not None else error).strip()
+    return said.splitlines()[0] if said else type(original).__name__
 
 
 def _driver_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     # COPY runs on the driver's own cursor, so its errors come unwrapped.
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
-    return (sa_exc.DBAPIError, getattr(driver, "Error", sa_exc.DBAPIError))
+    return (sa_exc.StatementError, getattr(driver, "Error", sa_exc.DBAPIError))
+
+
+#: What a driver or a bind processor raises for a value it cannot write (a
+#: list of mixed types, text for a binary column), unwrapped by SQLAlchemy.
+_VALUE_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError, OverflowError)
 
 
 #: At most this many rows of a refused statement are tried one by one.
@@ -211,7 +217,9 @@ def _blames_a_row(connection: Connection, error: Any) -> bool:
     """True for a constraint or a value the database refused, not a lost connection."""
     if isinstance(error, sa_exc.IntegrityError | sa_exc.DataError):
         return True
-    original: Any = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    original: Any = error.orig if isinstance(error, sa_exc.StatementError) else error
+    if isinstance(original, _VALUE_ERRORS):
+        return True
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
     integrity = getattr(driver, "IntegrityError", None)
     data = getattr(driver, "DataError", None)
