@@ -61,8 +61,15 @@ def show(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+#: Longest spelling of a value a plan line shows in full.
+PLAN_TEXT = 120
+
+
 def show_value(value: Any) -> str:
-    """A value as the plan shows it: strings quoted, YAML spelling for null and booleans."""
+    """A value as the plan shows it: strings quoted, YAML spelling for null and booleans.
+
+    A spelling longer than `PLAN_TEXT` is cut, and says how long the value is.
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -73,7 +80,19 @@ def show_value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
-    return repr(value)
+    spelled = repr(value)
+    if len(spelled) <= PLAN_TEXT:
+        return spelled
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(spelled):,} long"
+    return f"{spelled[: PLAN_TEXT - 3]}... ({size})"
+
+
+def listing(names: Iterable[str]) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``: names quoted, as a sentence lists them."""
+    quoted = [repr(name) for name in names]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 #: Any piece of a secret this long that a message contains is hidden: a value

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, Integer, Select, Table, select
 from .collector import collector_paused
 from .column_types import Convert, ValueRule
 from .dataset import Dataset
+from .display import listing
 from .errors import Position, Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
 from .matching import KeyClasses, loose_key_columns
@@ -331,11 +332,12 @@ def _missing_required(
     missing = [name for name in _required_columns(table) if name not in values]
     if not missing:
         return []
+    one = len(missing) == 1
     return [
         Problem(
             position,
-            f"new row {label!r} of {dataset.label!r} leaves out {', '.join(map(repr, missing))}, "
-            f"which cannot be NULL and has no default; add "
-            f"{'it' if len(missing) == 1 else 'them'} to the row",
+            f"new row {label!r} of {dataset.label!r} leaves out {listing(missing)}, which cannot "
+            f"be NULL and {'has' if one else 'have'} no default; add {'it' if one else 'them'} "
+            f"to the row",
         )
     ]
