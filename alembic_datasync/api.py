@@ -9,7 +9,8 @@
 
 `plan` reads and never writes; `apply` writes a plan in one transaction;
 `sync` does both; `validate_datasets` checks the files against the project's
-``target_metadata`` with no database at all.
+``target_metadata`` with no database at all; `sync_history` and
+`sync_record` read the history of syncs.
 """
 
 from __future__ import annotations
@@ -20,15 +21,24 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, MetaData, Table
 
+from .applied import LastApplied
 from .check import check_file, shared_rows
 from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
 from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
+from .history import SyncOrigin, SyncRecord, read_history, read_sync, record_sync
 from .planner import plan_dataset
 from .report import SyncReport
 from .rows import LoadedFile
+from .state import Replay, last_applied, record_states, replay_unchanged
+from .storage import (
+    StateTables,
+    create_missing_tables,
+    creates_before_the_sync,
+    tables_exist,
+)
 from .tables import (
     column_rules,
     missing_table_problem,
@@ -52,18 +62,43 @@ def plan(
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    state: StateTables | None = None,
 ) -> SyncReport:
     """Plan syncing ``datasets`` into the database of ``connection``; reads, never writes.
 
     Raises `InvalidDatasets` with every problem of every file when any file
     cannot be synced.  A missing file is a warning in the report (its table is
-    left alone) unless ``strict``, where it is a problem too.
+    left alone) unless ``strict``, where it is a problem too.  ``state`` names
+    the tables where the last sync's state is read from (the defaults:
+    `StateTables()`).
     """
+    tables = state or StateTables()
+    memory = _memory(connection, tables, datasets) if tables_exist(connection, tables) else {}
+    return _plan(connection, datasets, base_dir, strict, max_file_size, memory)
+
+
+def _memory(
+    connection: Connection, tables: StateTables, datasets: Sequence[Dataset]
+) -> dict[int, LastApplied | None]:
+    """What the state remembers of each dataset, by the dataset's id()."""
+    remembered = last_applied(connection, tables, datasets)
+    return {id(dataset): last for dataset, last in zip(datasets, remembered, strict=True)}
+
+
+def _plan(
+    connection: Connection,
+    datasets: Sequence[Dataset],
+    base_dir: str | os.PathLike[str] | None,
+    strict: bool,
+    max_file_size: int,
+    memory: dict[int, LastApplied | None],
+) -> SyncReport:
     read = read_files(datasets, base_dir, max_file_size)
     problems: list[Problem] = []
     warnings: list[str] = []
     dialect = connection.dialect.name
     ready: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
+    remembered: list[LastApplied | None] = []
     files = read.usable(
         problems,
         strict=strict,
@@ -87,6 +122,7 @@ def plan(
         # The valid rows are planned even when there are problems: what only
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
         ready.append((checked.valid, table, rules))
+        remembered.append(memory.get(id(file.dataset)))
     plans = []
     for number, (valid, table, rules) in enumerate(ready):
         # Other datasets of the same table: their rows are theirs (never pruned
@@ -99,7 +135,10 @@ def plan(
             unique=unique_keys(table, connection),
             earlier=[other for other, same, _ in ready[:number] if same is table],
             later=[other for other, same, _ in ready[number + 1 :] if same is table],
+            last=remembered[number],
         )
+        if dataset_plan.applied is not None:
+            dataset_plan.applied.source_digest = valid.source_digest
         plans.append(dataset_plan)
         problems.extend(plan_problems)
         if dataset_plan.has_changes:
@@ -135,6 +174,8 @@ def sync(
     dry_run: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     nested: bool | None = None,
+    state: StateTables | None = None,
+    origin: SyncOrigin | None = None,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
 
@@ -144,18 +185,99 @@ def sync(
     returning.  A dry run is always rolled back, and read-only on PostgreSQL.
     ``nested`` overrides whether an open transaction is someone else's to
     commit (the env.py integration knows; the default guesses yes).
+
+    The state of each dataset and the history record are written in the same
+    unit of work, to the tables ``state`` names (created on first need); a
+    dry run never writes them.  ``origin`` is what the history records of
+    where the sync came from (the Alembic revisions, the command).  A table
+    whose datasets are exactly as a verified earlier sync left them (file
+    bytes, table values and definition, library) is not parsed again.
     """
+    tables = state or StateTables()
+    origin = origin or SyncOrigin()
+    if nested is None:
+        nested = connection.in_transaction()
+    created = False
+    if not dry_run and creates_before_the_sync(connection):
+        created = create_missing_tables(connection, tables, nested=nested)
     with (
         refusals_explained(connection),
         unit_of_work(connection, nested=nested, keep=not dry_run, read_only=dry_run),
     ):
-        report = plan(
-            connection, datasets, base_dir=base_dir, strict=strict, max_file_size=max_file_size
-        )
+        if not dry_run and not creates_before_the_sync(connection):
+            created = create_missing_tables(connection, tables, nested=nested)
+        # Tables created just now hold nothing (and MySQL cannot read a table
+        # another connection created after this transaction began).
+        readable = not created and (not dry_run or tables_exist(connection, tables))
+        replay = Replay()
+        if readable and not dry_run:
+            replay = replay_unchanged(
+                connection,
+                tables,
+                datasets,
+                base_dir=base_dir,
+                max_file_size=max_file_size,
+                revisions=origin.revisions,
+            )
+        rest = [d for number, d in enumerate(datasets) if number not in replay.plans]
+        memory = _memory(connection, tables, rest) if readable and rest else {}
+        report = _plan(connection, rest, base_dir, strict, max_file_size, memory)
+        planned = {id(p.dataset): p for p in report.datasets}
+        report.datasets = [
+            replay.plans[number] if number in replay.plans else planned[id(dataset)]
+            for number, dataset in enumerate(datasets)
+            if number in replay.plans or id(dataset) in planned
+        ]
         if not dry_run:
             write_plans(connection, report.datasets)
+            record_states(
+                connection,
+                tables,
+                datasets,
+                report.datasets,
+                observed=replay.observed,
+                revisions=origin.revisions,
+                read_back=readable,
+            )
+            record_sync(connection, tables, report.datasets, origin=origin, strict=strict)
             report.applied = True
     return report
+
+
+def sync_history(
+    connection: Connection,
+    *,
+    dataset: str | None = None,
+    limit: int = 20,
+    state: StateTables | None = None,
+) -> list[SyncRecord]:
+    """The last ``limit`` syncs that wrote something, newest first; reads, never writes.
+
+    ``dataset`` keeps those that changed that dataset (its name, as the
+    summary line shows it).  Each `SyncRecord` holds when, at which
+    revision(s), by whom, and per dataset its counts; `sync_record` gives
+    one with every row change.  Empty when nothing was ever recorded.
+    """
+    tables = state or StateTables()
+    with unit_of_work(connection, keep=False, read_only=True):
+        if not tables_exist(connection, tables):
+            return []
+        return read_history(connection, tables, dataset=dataset, limit=limit)
+
+
+def sync_record(
+    connection: Connection, sync_id: int, *, state: StateTables | None = None
+) -> SyncRecord | None:
+    """The sync ``sync_id`` of the history, with every row change; None when there is none.
+
+    Reads, never writes.  Values of secret columns are not in the history:
+    such a change has None for both values.
+    """
+    tables = state or StateTables()
+    with unit_of_work(connection, keep=False, read_only=True):
+        if not tables_exist(connection, tables):
+            return None
+        return read_sync(connection, tables, sync_id)
 
 
 def validate_datasets(

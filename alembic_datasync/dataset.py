@@ -6,6 +6,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+#: What ``prune`` accepts: False, True (the same as "owned"), "owned" or "all".
+Prune = bool | Literal["owned", "all"]
 
 
 @dataclass(frozen=True)
@@ -17,8 +21,11 @@ class Dataset:
     current directory by default).  ``key`` names the column, or columns, that
     identify a row: one name, or a sequence of names for a composite key.
 
-    ``prune=True`` deletes rows of the table that the file no longer lists.  A
-    file with no rows at all never prunes the whole table unless
+    ``prune=True`` (or ``"owned"``) deletes rows that the file wrote at an
+    earlier sync and no longer lists; rows it never wrote (those the
+    application inserted) are never deleted.  ``prune="all"`` deletes every
+    row of the table the file does not list, for a table the file alone
+    fills.  A file with no rows at all never prunes unless
     ``allow_empty=True`` says that an empty table is what you mean.
 
     ``secret`` names columns whose values never appear in plans, logs or error
@@ -30,7 +37,7 @@ class Dataset:
     table: str
     key: str | Sequence[str]
     schema: str | None = None
-    prune: bool = False
+    prune: Prune = False
     allow_empty: bool = False
     name: str | None = None
     secret: Sequence[str] = ()
@@ -44,6 +51,12 @@ class Dataset:
         if len(set(keys)) != len(keys):
             raise ValueError(f"Dataset for table {self.table!r}: key names a column twice")
         object.__setattr__(self, "key_columns", keys)
+        if self.prune not in (False, True, "owned", "all"):
+            raise ValueError(
+                f"Dataset for table {self.table!r}: prune must be False, True (or 'owned': "
+                f"delete the rows the file wrote and no longer lists) or 'all' (delete every "
+                f"row the file does not list), not {self.prune!r}"
+            )
         secret = frozenset((self.secret,) if isinstance(self.secret, str) else self.secret)
         if secret & set(keys):
             raise ValueError(

@@ -8,6 +8,7 @@ reports them all.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
@@ -76,7 +77,14 @@ def load_dataset(
     in the result's ``problems``.
     """
     source = read_source(dataset, dataset.resolve(base_dir), max_size)
-    return parse_file(source, dataset)
+    loaded = parse_file(source, dataset)
+    loaded.source_digest = source_digest(source)
+    return loaded
+
+
+def source_digest(source: bytes) -> str:
+    """The SHA-256 of a file's bytes: the state remembers which bytes were applied."""
+    return hashlib.sha256(source).hexdigest()
 
 
 @dataclass

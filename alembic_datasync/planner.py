@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, Select, Table, select
 
+from .applied import AppliedRows, LastApplied
 from .collector import collector_paused
 from .column_types import Convert, ValueRule
 from .dataset import Dataset
@@ -22,6 +23,7 @@ from .keys import describe_key, key_label, key_of, same_key_problem
 from .matching import KeyClasses, loose_key_columns
 from .order import insert_levels
 from .plans import ColumnChange, DatasetPlan, RowChange
+from .reverts import DatabaseDefault, RevertTarget, revert_target, revertible
 from .rows import LoadedFile, Row
 from .tables import UniqueKey, enforces_unique, self_references
 
@@ -65,6 +67,7 @@ def plan_dataset(
     unique: Sequence[UniqueKey] = (),
     earlier: Sequence[LoadedFile] = (),
     later: Sequence[LoadedFile] = (),
+    last: LastApplied | None = None,
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
 
@@ -75,12 +78,23 @@ def plan_dataset(
     datasets of the same table, in declaration order: their rows are never
     pruned by this one, and a row this file shares with them is a problem,
     reported by whichever of the two is declared later.
+
+    ``last`` is what the state remembers of the dataset's last sync (None:
+    no state yet): a value the file wrote then and no longer writes goes
+    back to the column's default (`reverts`), and ``prune=True`` deletes
+    only rows the file listed then (``prune="all"``: any row it does not list).
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
+    if last is not None and last.rows.key_columns != key_columns:
+        last = None  # the dataset's key changed: the state's keys mean other rows
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
+    # Columns the file wrote at its last sync: read too, to revert where a row
+    # no longer writes them.
+    remembered = [c for c in (last.columns() if last else []) if c in table.c]
+    selected += [c for c in remembered if c not in selected and revertible(table.c[c])]
     # Deleting rows of a table that refers to itself goes leaves first: the
     # writer needs each deleted row's references.
     referring = (
@@ -90,6 +104,7 @@ def plan_dataset(
     )
     selected += [c for c in dict.fromkeys(referring) if c not in selected]
     query = select(*(table.c[c] for c in selected))
+    index_of = {column: number for number, column in enumerate(selected)}
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
@@ -98,9 +113,27 @@ def plan_dataset(
     with collector_paused():
         existing = _table_rows(connection, query, key_rules)
         keys = [key_of(row, key_columns, rules) for row in loaded.rows]
-        same = _key_classes(connection, table, loaded, existing, keys, rules, key_unique, elsewhere)
+        owned_keys = _stored_keys(
+            [key for key, _ in last.rows.rows] if last else [], key_columns, rules
+        )
+        shared_keys = _stored_keys(last.shared if last else [], key_columns, rules)
+        same = _key_classes(
+            connection,
+            table,
+            loaded,
+            existing,
+            keys,
+            rules,
+            key_unique,
+            elsewhere,
+            owned_keys + shared_keys,
+        )
         rows_of_class = _rows_by_class(existing, same)
         plan = DatasetPlan(dataset, table, total=len(loaded.rows), unique_keys=list(unique))
+        applied = AppliedRows(key_columns, columns_read=tuple(selected))
+        plan.applied = applied
+        written_before = _columns_by_class(last, owned_keys, same)
+        targets: dict[str, RevertTarget] = {}
         problems: list[Problem] = []
         listed = _rows_by_key_class(earlier, key_columns, rules, same)
         theirs = _rows_by_key_class(later, key_columns, rules, same)
@@ -138,9 +171,18 @@ def plan_dataset(
                         position=row.position,
                     )
                 )
+                applied.rows.append((plan.creates[-1].key, _written(row, key_columns)))
                 continue
             db_row = matches[0]
+            applied.rows.append((tuple(db_row[:width]), _written(row, key_columns)))
             changes = _changed_columns(row.values, db_row, how)
+            gone = written_before.get(klass, frozenset()).difference(row.values)
+            if gone:
+                reverts, problem = _reverts(
+                    connection, table, rules, row, db_row, gone, index_of, targets, dataset
+                )
+                changes.extend(reverts)
+                problems.extend([problem] if problem else [])
             if changes:
                 plan.updates.append(
                     RowChange(
@@ -164,25 +206,126 @@ def plan_dataset(
             f"can name: left alone"
         )
     if dataset.prune:
+        prune_all = dataset.prune == "all"
+        owned = set(written_before)
+        shared = {same(key) for key, _ in shared_keys}
         kept = len(existing.by_key) + sum(len(rows) - 1 for rows in existing.repeated.values())
+        doomed = [
+            table_row
+            for klass, table_rows in rows_of_class.items()
+            if klass not in listed
+            and klass not in theirs
+            and (prune_all or (klass in owned and klass not in shared))
+            for table_row in table_rows
+        ]
         if loaded.rows or dataset.allow_empty:
-            for klass, table_rows in rows_of_class.items():
-                if klass in listed or klass in theirs:
-                    continue
-                for table_row in table_rows:
-                    db_key = tuple(table_row[:width])
-                    references = {c: table_row[selected.index(c)] for c in referring}
-                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key), references))
-        elif kept:
+            for table_row in doomed:
+                db_key = tuple(table_row[:width])
+                # The row's values as it leaves (the history keeps them); its
+                # references to other rows order the deletes.
+                values = {c: table_row[i] for c, i in index_of.items()}
+                plan.deletes.append(RowChange("delete", db_key, key_label(db_key), values))
+        elif doomed:
             problems.append(
                 Problem(
                     dataset.display_path,
                     f"the file has no rows, and pruning would delete all {kept} rows of "
                     f"{dataset.label!r}; if that is what you want, declare the dataset with "
-                    f"allow_empty=True",
+                    f"allow_empty=True"
+                    if prune_all
+                    else f"the file has no rows, and pruning would delete all {len(doomed)} "
+                    f"rows it wrote to {dataset.label!r}; if that is what you want, declare "
+                    f"the dataset with allow_empty=True",
                 )
             )
+        if last is None and not prune_all:
+            unlisted = sum(
+                len(table_rows)
+                for klass, table_rows in rows_of_class.items()
+                if klass not in listed and klass not in theirs
+            )
+            if unlisted:
+                plan.notes.append(
+                    f"{unlisted} row{'s' if unlisted != 1 else ''} of the table not in the file "
+                    f"left alone: no state of an earlier sync says the file wrote "
+                    f"{'them' if unlisted != 1 else 'it'} (prune=True deletes only rows the file "
+                    f"wrote, from this sync on; prune='all' deletes every row it does not list)"
+                )
     return plan, problems
+
+
+def _written(row: Row, key_columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The non-key columns ``row`` writes, in file order."""
+    return tuple(c for c in row.values if c not in key_columns)
+
+
+def _stored_keys(
+    keys: Sequence[tuple[Any, ...]], key_columns: tuple[str, ...], rules: dict[str, ValueRule]
+) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """Keys the state stored, each as the planner matches it (canonical) and as stored."""
+    key_rules = [rules[c] for c in key_columns]
+    return [
+        (tuple(r.canonical(r.to_db(part)) for r, part in zip(key_rules, key, strict=True)), key)
+        for key in keys
+    ]
+
+
+def _columns_by_class(
+    last: LastApplied | None,
+    owned_keys: list[tuple[tuple[Any, ...], tuple[Any, ...]]],
+    same: Callable[[tuple[Any, ...]], Any],
+) -> dict[Any, frozenset[str]]:
+    """The columns the file wrote at its last sync, by key class: the rows the file owns."""
+    if last is None:
+        return {}
+    found: dict[Any, frozenset[str]] = {}
+    for (canonical, _), (_, columns) in zip(owned_keys, last.rows.rows, strict=True):
+        klass = same(canonical)
+        found[klass] = found.get(klass, frozenset()).union(columns)
+    return found
+
+
+def _reverts(
+    connection: Connection,
+    table: Table,
+    rules: dict[str, ValueRule],
+    row: Row,
+    db_row: Any,
+    gone: frozenset[str],
+    index_of: dict[str, int],
+    targets: dict[str, RevertTarget],
+    dataset: Dataset,
+) -> tuple[list[ColumnChange], Problem | None]:
+    """The changes that put back the defaults of the columns ``row`` no longer writes.
+
+    Columns the table no longer has, and identity or generated ones, are left
+    alone.  A column that cannot be NULL and has no default to go back to is
+    a problem at the row.
+    """
+    changes: list[ColumnChange] = []
+    stuck: list[str] = []
+    for column in [c.name for c in table.columns if c.name in gone and c.name in index_of]:
+        rule = rules[column]
+        if column not in targets:
+            targets[column] = revert_target(connection, table.c[column], rule)
+        target = targets[column]
+        if target.is_null and not table.c[column].nullable:
+            stuck.append(column)
+            continue
+        new = target.for_row()
+        old = db_row[index_of[column]]
+        if not isinstance(new, DatabaseDefault) and rule.canonical(new) == rule.canonical(old):
+            continue
+        changes.append(ColumnChange(column, rule.to_db(old), new, removed=True))
+    if not stuck:
+        return changes, None
+    one = len(stuck) == 1
+    return changes, Problem(
+        row.position,
+        f"row {describe_key(row, dataset.key_columns)!r} of {dataset.label!r} no longer writes "
+        f"{listing(stuck)}, which cannot be NULL and {'has' if one else 'have'} no default to go "
+        f"back to; write {'its' if one else 'their'} value in the row again",
+    )
 
 
 def _key_classes(
@@ -194,15 +337,19 @@ def _key_classes(
     rules: dict[str, ValueRule],
     key_unique: bool,
     elsewhere: Sequence[LoadedFile],
+    remembered: Sequence[tuple[tuple[Any, ...], tuple[Any, ...]]] = (),
 ) -> Callable[[tuple[Any, ...]], Any]:
     """How keys the database considers equal are told apart: key -> its class.
 
     The identity where the database compares the key exactly, or where every
-    key of the file is already in the table and the table enforces the key
-    (it cannot then hold two keys the database calls equal).
+    key of the file (and of the state, ``remembered``) is already in the
+    table and the table enforces the key (it cannot then hold two keys the
+    database calls equal).
     """
     key_columns = loaded.dataset.key_columns
-    unmatched = any(key is not None and key not in existing.by_key for key in keys)
+    unmatched = any(key is not None and key not in existing.by_key for key in keys) or any(
+        key not in existing.by_key for key, _ in remembered
+    )
     if not (unmatched or elsewhere or not key_unique):
         return _same_key
     loose = loose_key_columns(connection, table, key_columns)
@@ -216,6 +363,8 @@ def _key_classes(
             if key is not None:
                 raw = tuple(rules[c].to_db(row.values[c]) for c in key_columns)
                 candidates.setdefault(key, raw)
+    for key, raw in remembered:
+        candidates.setdefault(key, raw)
     classes = KeyClasses(connection, loose, {name: key_columns.index(name) for name in loose})
     classes.add(candidates.items())
     return classes.representative

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Table
 
+from .applied import AppliedRows
 from .dataset import Dataset
 from .errors import Position
 from .tables import UniqueKey
@@ -19,11 +20,17 @@ Action = Literal["create", "update", "delete"]
 
 @dataclass(frozen=True, slots=True)
 class ColumnChange:
-    """One column of one row changing from ``old`` (in the table) to ``new`` (in the file)."""
+    """One column of one row changing from ``old`` (in the table) to ``new`` (in the file).
+
+    ``removed``: the file wrote this column at its last sync and no longer
+    does; ``new`` is the column's default (None for NULL, or a
+    `reverts.DatabaseDefault` the database computes).
+    """
 
     column: str
     old: Any
     new: Any
+    removed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,10 @@ class DatasetPlan:
     notes: list[str] = field(default_factory=list)
     #: The table's unique keys, which decide how new rows are inserted.
     unique_keys: list[UniqueKey] = field(default_factory=list)
+    #: What the file writes, row by row: the state remembers it (`state`).
+    applied: AppliedRows | None = None
+    #: True when the plan comes from the state, the file unparsed (nothing changed).
+    from_state: bool = False
 
     @property
     def has_changes(self) -> bool:

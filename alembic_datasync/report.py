@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .display import SECRET, show_value
-from .plans import DatasetPlan, RowChange
+from .plans import ColumnChange, DatasetPlan, RowChange
 
 
 @dataclass
@@ -89,12 +89,24 @@ def change_lines(
         return [f"+ {change.label}"] + ([f"    {written}"] if written else [])
     if change.action == "update":
         return [f"~ {change.label}"] + [
-            f"    {c.column}: {SECRET} changed"
-            if c.column in secret
-            else f"    {c.column}: {show_value(c.old)} -> {show_value(c.new)}"
-            for c in change.changes
+            f"    {column_change_line(c, secret)}" for c in change.changes
         ]
     return [f"- {change.label}"]
+
+
+#: What a plan line adds to a value the file no longer writes, going back to its default.
+REMOVED = "(removed from the file)"
+
+
+def column_change_line(change: ColumnChange, secret: frozenset[str] = frozenset()) -> str:
+    """``column: old -> new`` for one changed column; a reverted value says it was removed."""
+    if change.column in secret:
+        line = f"{change.column}: {SECRET} changed"
+    elif change.removed and change.new is None:
+        line = f"{change.column}: {show_value(change.old)} -> NULL"
+    else:
+        line = f"{change.column}: {show_value(change.old)} -> {show_value(change.new)}"
+    return f"{line} {REMOVED}" if change.removed else line
 
 
 def plan_lines(plan: DatasetPlan, max_rows: int | None = None) -> list[str]:

@@ -43,11 +43,13 @@ class LoadedFile:
     ``problems`` are what made some rows or values unreadable (a row that is
     not a mapping, a value YAML cannot construct...); those rows or values are
     left out of ``rows``, and a file with problems is never synced.
+    ``source_digest`` is the SHA-256 of the bytes the rows were parsed from.
     """
 
     dataset: Dataset
     rows: list[Row]
     problems: list[Problem] = field(default_factory=list)
+    source_digest: str = ""
 
     def secret_values(self) -> set[str]:
         """Every spelling of every value the file writes into its dataset's secret columns.

@@ -37,6 +37,7 @@ from .display import redact, spellings
 from .errors import ApplyFailed
 from .order import delete_levels, insert_levels, step_order
 from .plans import DatasetPlan, RowChange
+from .reverts import DatabaseDefault
 from .tables import UniqueKey, conflict_target
 from .transaction import unit_of_work
 
@@ -130,6 +131,8 @@ def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:
             values.extend(v for c, v in change.values.items() if c in secret)
         for change in plan.updates:
             values.extend(v for c in change.changes if c.column in secret for v in (c.old, c.new))
+        for change in plan.deletes:
+            values.extend(v for c, v in change.values.items() if c in secret)
     return {spelled for value in values for spelled in spellings(value)}
 
 
@@ -324,8 +327,17 @@ def _other_unique_keys_written(
 
 def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
     table, key = plan.table, plan.dataset.key_columns
-    columns_of = lambda change: tuple(c.column for c in change.changes)  # noqa: E731
-    for columns, group in _groups(changes, columns_of).items():
+    # A column going back to a default the database computes (`DatabaseDefault`,
+    # the same for every row of the column) is set to its SQL, not bound.
+    columns_of = lambda change: tuple(  # noqa: E731
+        c.column + _SQL_DEFAULT if isinstance(c.new, DatabaseDefault) else c.column
+        for c in change.changes
+    )
+    for named, group in _groups(changes, columns_of).items():
+        if any(name.endswith(_SQL_DEFAULT) for name in named):
+            _update_with_defaults(connection, plan, group)
+            continue
+        columns = named
         if _copy_applies(connection, table, key + columns, group):
             rows = ([*ch.key, *(c.new for c in ch.changes)] for ch in group)
             stage = _staged(connection, table, key + columns, rows)
@@ -347,6 +359,41 @@ def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
             param.update({f"_ds_new_{i}": c.new for i, c in enumerate(change.changes)})
             params.append(param)
         connection.execute(statement, params)
+
+
+#: Marks, in a group of updates, a column set to a `DatabaseDefault`.
+_SQL_DEFAULT = "\0default"
+
+
+def _update_with_defaults(
+    connection: Connection, plan: DatasetPlan, group: list[RowChange]
+) -> None:
+    """Updates that set some columns to a default the database computes (one column set)."""
+    table, key = plan.table, plan.dataset.key_columns
+    first = group[0].changes
+    values: dict[Any, Any] = {
+        table.c[c.column]: c.new.clause()
+        if isinstance(c.new, DatabaseDefault)
+        else bindparam(f"_ds_new_{i}")
+        for i, c in enumerate(first)
+    }
+    statement = (
+        table.update()
+        .where(and_(*(table.c[k] == bindparam(f"_ds_key_{i}") for i, k in enumerate(key))))
+        .values(values)
+    )
+    params = []
+    for change in group:
+        param = {f"_ds_key_{i}": value for i, value in enumerate(change.key)}
+        param.update(
+            {
+                f"_ds_new_{i}": c.new
+                for i, c in enumerate(change.changes)
+                if not isinstance(c.new, DatabaseDefault)
+            }
+        )
+        params.append(param)
+    connection.execute(statement, params)
 
 
 def _copy_applies(

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from databases import DATABASES, isolated_database
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
+#: The tool's own tables (the state of each dataset, the history of syncs).
+OWN_TABLES = re.compile(r"\balembic_datasync_(state|history)\b")
 
 
 @pytest.fixture(params=DATABASES)
@@ -31,7 +33,13 @@ class StatementLog:
 
     @property
     def writes(self) -> list[str]:
-        return [s for s in self.statements if WRITE.match(s)]
+        """Writes to the user's tables (the tool's own state and history left out)."""
+        return [s for s in self.statements if WRITE.match(s) and not OWN_TABLES.search(s)]
+
+    @property
+    def own_writes(self) -> list[str]:
+        """Writes to the tool's own tables: its state and its history."""
+        return [s for s in self.statements if WRITE.match(s) and OWN_TABLES.search(s)]
 
     def clear(self) -> None:
         self.statements.clear()

@@ -184,7 +184,11 @@ def test_column_absent_from_file_keeps_its_database_value(
     run_sync(tables, [NODES], tmp_path)
     with tables.begin() as connection:
         connection.execute(llm_nodes.update().values(azure_model="gpt-4o-azure"))
-    write(tmp_path, "llm_nodes.yaml", "email_classification:\n  langsmith_tracing: false\n")
+    write(
+        tmp_path,
+        "llm_nodes.yaml",
+        LLM_NODES.replace("langsmith_tracing: true", "langsmith_tracing: false"),
+    )
     report = run_sync(tables, [NODES], tmp_path)
     assert report.plan_lines() == ["~ email_classification", "    langsmith_tracing: true -> false"]
     assert rows(
@@ -199,7 +203,7 @@ def test_column_absent_from_file_keeps_its_database_value(
 def test_null_writes_null(tables: sa.Engine, tmp_path: Path) -> None:
     write(tmp_path, "llm_nodes.yaml", LLM_NODES)
     run_sync(tables, [NODES], tmp_path)
-    write(tmp_path, "llm_nodes.yaml", "email_classification:\n  description: null\n")
+    write(tmp_path, "llm_nodes.yaml", LLM_NODES.replace('"Sorts incoming mail"', "null"))
     report = run_sync(tables, [NODES], tmp_path)
     assert report.plan_lines() == [
         "~ email_classification",
@@ -272,8 +276,9 @@ def test_prune_refuses_an_empty_file_unless_allowed(tables: sa.Engine, tmp_path:
         run_sync(tables, [pruned], tmp_path)
     assert str(caught.value) == (
         "1 problem in dataset files, nothing written:\n"
-        "  currencies.yaml: the file has no rows, and pruning would delete all 1 rows of "
-        "'currencies'; if that is what you want, declare the dataset with allow_empty=True"
+        "  currencies.yaml: the file has no rows, and pruning would delete all 1 rows it "
+        "wrote to 'currencies'; if that is what you want, declare the dataset with "
+        "allow_empty=True"
     )
     assert rows(tables, currencies, "code") == [("EUR",)]
     allowed = Dataset(

@@ -1,0 +1,92 @@
+"""What a dataset's file applied at a sync: each row's key and the columns the file wrote for it.
+
+The planner makes an `AppliedRows` of every plan (what the file writes now);
+`state` keeps the last one of each dataset in the database, and gives it
+back to the next plan as `LastApplied`.  From it the next plan knows
+
+- which values the file wrote and no longer writes (a line removed from a
+  row): they go back to the column's default;
+- which rows the file owns: those it listed at its last sync, the only
+  rows ``prune=True`` may delete once they leave the file.
+
+Keys are kept as the table stores them (an update's key as read, a new
+row's as written), and related to the table's rows through the planner's
+key classes, never by Python equality alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .encoding import decode, encode
+
+#: One row: its key as the table stores it, and the non-key columns the file writes.
+Written = tuple[tuple[Any, ...], tuple[str, ...]]
+
+#: Version of the document `AppliedRows.document` writes.
+FORMAT = 1
+
+
+@dataclass(slots=True)
+class AppliedRows:
+    """The rows one dataset file writes, in file order.
+
+    ``columns_read`` are the columns the plan read from the table (the key,
+    the written columns, those kept for reverting or ordering deletes): the
+    table digest of the no-parse shortcut covers exactly these.
+    ``source_digest`` is the SHA-256 of the file's bytes that were parsed.
+    """
+
+    key_columns: tuple[str, ...]
+    rows: list[Written] = field(default_factory=list)
+    columns_read: tuple[str, ...] = ()
+    source_digest: str = ""
+
+    def document(self) -> dict[str, Any]:
+        """The rows as compact JSON data: each distinct column set once, rows pointing at it."""
+        sets: dict[tuple[str, ...], int] = {}
+        rows = []
+        for key, columns in self.rows:
+            number = sets.setdefault(columns, len(sets))
+            rows.append([*(encode(part) for part in key), number])
+        return {
+            "format": FORMAT,
+            "key": list(self.key_columns),
+            "sets": [list(columns) for columns in sets],
+            "rows": rows,
+        }
+
+    @classmethod
+    def from_document(cls, data: dict[str, Any]) -> AppliedRows:
+        """The rows a `document` holds; `ValueError` for a document this version cannot read."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("a state document of another format")
+        key_columns = tuple(data["key"])
+        sets = [tuple(columns) for columns in data["sets"]]
+        width = len(key_columns)
+        rows = [
+            (tuple(decode(part) for part in row[:width]), sets[row[width]]) for row in data["rows"]
+        ]
+        return cls(key_columns, rows)
+
+
+@dataclass(slots=True)
+class LastApplied:
+    """What the state remembers of a dataset for its next plan.
+
+    ``rows`` is what the file applied at its last sync; ``shared`` the keys
+    that other datasets of the same table applied at theirs (a row that
+    moved to another file is that file's, and is never pruned here).
+    """
+
+    rows: AppliedRows
+    shared: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def columns(self) -> list[str]:
+        """Every column the file wrote for some row, in first-seen order."""
+        seen: dict[str, None] = {}
+        for _, columns in self.rows.rows:
+            for column in columns:
+                seen.setdefault(column)
+        return list(seen)

@@ -1,0 +1,260 @@
+"""Digests that tell, without parsing a file or reading a table, that nothing changed.
+
+The no-parse shortcut (`state`) compares four things with what they were
+when a full plan last found nothing to do:
+
+- the file's bytes: a SHA-256 (`files.source_digest`);
+- the table's values in the columns the plan reads: `table_digest`, computed
+  by the database itself, so that 100,000 rows never cross the wire;
+- the table's definition: `schema_digest`, from one cheap catalog query;
+- the library and the dataset's declaration: `fingerprint`.
+
+A digest is None where it cannot be computed exactly (an SQLite driver that
+cannot take an aggregate function, a PostgreSQL session that prints floats
+rounded): the shortcut is then not taken.  A digest may differ for equal
+contents (another row order, another session time zone): that costs a full
+plan, never a wrong answer.  Equal digests for different contents would be
+wrong answers, so every value is serialized without loss and unambiguously.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import Connection, text
+
+
+def _sha256(*parts: Any) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _qualified(connection: Connection, table: str, schema: str | None) -> str:
+    quote = connection.dialect.identifier_preparer.quote
+    return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+
+
+# -- the table's definition ----------------------------------------------------
+
+
+def schema_description(connection: Connection, table: str, schema: str | None) -> str | None:
+    """The table's definition as the catalog tells it (columns, types, defaults, keys, indexes).
+
+    None when the table does not exist.  MySQL's AUTO_INCREMENT counter, which
+    moves with every insert, is left out.
+    """
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return _postgresql_definition(connection, table, schema)
+    if dialect in ("mysql", "mariadb"):
+        found = connection.execute(
+            text(f"SHOW CREATE TABLE {_qualified(connection, table, schema)}")
+        ).first()
+        return re.sub(r" AUTO_INCREMENT=\d+", "", str(found[1])) if found else None
+    if dialect == "sqlite":
+        master = _qualified(connection, "sqlite_master", schema)
+        rows = connection.execute(
+            text(
+                f"SELECT type, name, sql FROM {master} WHERE tbl_name = :table ORDER BY type, name"
+            ),
+            {"table": table},
+        ).all()
+        return "\n".join(f"{kind} {name} {sql}" for kind, name, sql in rows) if rows else None
+    return None
+
+
+def _postgresql_definition(connection: Connection, table: str, schema: str | None) -> str | None:
+    found = connection.execute(
+        text(
+            "SELECT c.oid, c.relkind, c.relpersistence FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relname = :table AND n.nspname = COALESCE(:schema, current_schema())"
+        ),
+        {"table": table, "schema": schema},
+    ).first()
+    if found is None:
+        return None
+    oid = found[0]
+    lines = connection.execute(
+        text(
+            "SELECT 'c ' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, "
+            "a.atttypmod) || ' ' || a.attnotnull || ' ' || COALESCE(co.collname, '') || ' ' || "
+            "a.attidentity::text || a.attgenerated::text || ' ' ||"
+            " COALESCE(pg_get_expr(d.adbin, d.adrelid), '')"
+            " FROM pg_attribute a LEFT JOIN pg_attrdef d"
+            " ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+            " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+            " WHERE a.attrelid = :oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " UNION ALL SELECT 'k ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' ||"
+            " condeferrable::text || condeferred::text FROM pg_constraint WHERE conrelid = :oid"
+            " UNION ALL SELECT 'i ' || pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = :oid"
+            " UNION ALL SELECT 't ' || tgname || ' ' || tgenabled::text FROM pg_trigger"
+            " WHERE tgrelid = :oid"
+            " ORDER BY 1"
+        ),
+        {"oid": oid},
+    ).scalars()
+    return "\n".join([f"{oid} {found[1]} {found[2]}", *lines])
+
+
+def schema_digest(
+    connection: Connection, table: str, schema: str | None, revisions: Sequence[str] = ()
+) -> str | None:
+    """A digest of the table's definition and the Alembic revisions; None: no such table."""
+    description = schema_description(connection, table, schema)
+    if description is None:
+        return None
+    return _sha256(description, " ".join(sorted(revisions)))
+
+
+# -- the table's values --------------------------------------------------------
+
+
+def table_digest(
+    connection: Connection, table: str, schema: str | None, columns: Sequence[str]
+) -> str | None:
+    """A digest of every row of the table in ``columns``, computed by the database.
+
+    None when it cannot be computed exactly here.
+    """
+    dialect = connection.dialect.name
+    if not columns:
+        return None
+    if dialect == "postgresql":
+        return _postgresql_values(connection, table, schema, columns)
+    if dialect in ("mysql", "mariadb"):
+        return _mysql_values(connection, table, schema, columns)
+    if dialect == "sqlite":
+        return _sqlite_values(connection, table, schema, columns)
+    return None
+
+
+def _postgresql_values(
+    connection: Connection, table: str, schema: str | None, columns: Sequence[str]
+) -> str | None:
+    # A row's text form (ROW(...)::text) tells NULL from '' and quotes every
+    # separator; floats print exactly when extra_float_digits >= 1 (the
+    # default).  The settings that shape the text are part of the digest.
+    quote = connection.dialect.identifier_preparer.quote
+    row = f"ROW({', '.join(quote(c) for c in columns)})::text"
+    found = connection.execute(
+        text(
+            "SELECT count(*), md5(string_agg(r, E'\\n' ORDER BY r COLLATE \"C\")),"
+            " current_setting('extra_float_digits'), current_setting('DateStyle'),"
+            " current_setting('IntervalStyle'), current_setting('TimeZone'),"
+            " current_setting('bytea_output')"
+            f" FROM (SELECT {row} AS r FROM {_qualified(connection, table, schema)}) AS rows"
+        )
+    ).one()
+    if int(found[2]) < 1:
+        return None  # floats printed rounded: two values could print alike
+    return _sha256("postgresql", *found)
+
+
+def _mysql_values(
+    connection: Connection, table: str, schema: str | None, columns: Sequence[str]
+) -> str | None:
+    # QUOTE() tells NULL from 'NULL' and escapes every separator; FLOAT prints
+    # rounded to 6 digits, so it is read as the DOUBLE it widens to (exact).
+    definition = schema_description(connection, table, schema) or ""
+    singles = set(re.findall(r"^\s*`((?:[^`]|``)+)` float\b", definition, re.M))
+    quote = connection.dialect.identifier_preparer.quote
+    parts = [
+        f"QUOTE(CAST({quote(c)} AS DOUBLE))" if c in singles else f"QUOTE({quote(c)})"
+        for c in columns
+    ]
+    # GROUP_CONCAT's length limit is raised for this statement only; the
+    # result is still cut at max_allowed_packet, which the lengths reveal.
+    limit = "group_concat_max_len = 18446744073709551615"
+    rows = (
+        "SELECT count(*) AS n, SUM(LENGTH(r)) AS size, GROUP_CONCAT(r SEPARATOR '\\n') AS joined"
+        f" FROM (SELECT CONCAT_WS(',', {', '.join(parts)}) AS r"
+        f" FROM {_qualified(connection, table, schema)}) AS t"
+    )
+    select = (
+        "SELECT n, size, LENGTH(joined), MD5(joined), @@session.time_zone, @@system_time_zone"
+        f" FROM ({rows}) AS g"
+    )
+    if getattr(connection.dialect, "is_mariadb", False):
+        statement = f"SET STATEMENT {limit} FOR {select}"
+    else:
+        statement = f"SELECT /*+ SET_VAR({limit}) */ {select[len('SELECT ') :]}"
+    count, size, length, *rest = connection.execute(text(statement)).one()
+    if count and int(length or 0) != int(size or 0) + count - 1:
+        return None  # cut short: the digest would not cover every row
+    return _sha256("mysql", count, *rest)
+
+
+class _RowsDigest:
+    """SQLite aggregate: a SHA-256 of every row's values, each as Python's exact repr."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def step(self, *values: Any) -> None:
+        self.count += 1
+        self.digest.update(repr(values).encode())
+        self.digest.update(b"\n")
+
+    def finalize(self) -> str:
+        return f"{self.count} {self.digest.hexdigest()}"
+
+
+_SQLITE_AGGREGATE = "alembic_datasync_rows_digest"
+
+
+def _sqlite_values(
+    connection: Connection, table: str, schema: str | None, columns: Sequence[str]
+) -> str | None:
+    driver_connection: Any = connection.connection.dbapi_connection
+    create = getattr(driver_connection, "create_aggregate", None)
+    if create is None:
+        return None  # a driver (aiosqlite) without aggregates: no shortcut
+    create(_SQLITE_AGGREGATE, -1, _RowsDigest)
+    quote = connection.dialect.identifier_preparer.quote
+    found = connection.execute(
+        text(
+            f"SELECT {_SQLITE_AGGREGATE}({', '.join(quote(c) for c in columns)})"
+            f" FROM {_qualified(connection, table, schema)}"
+        )
+    ).scalar()
+    return _sha256("sqlite", found)
+
+
+# -- the library and the declaration ---------------------------------------------
+
+
+@cache
+def library_fingerprint() -> str:
+    """The installed version and the package's own source: another library, another digest."""
+    try:
+        installed = version("alembic-datasync")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        installed = "0+unknown"
+    package = Path(__file__).resolve().parent
+    sources = [(path.name, path.read_bytes()) for path in sorted(package.glob("*.py"))]
+    return _sha256(installed, sqlalchemy.__version__, *(part for pair in sources for part in pair))
+
+
+def fingerprint(connection: Connection, declaration: Iterable[Any]) -> str:
+    """The library, the database server and driver, and a dataset's declaration, as one digest."""
+    dialect = connection.dialect
+    return _sha256(
+        library_fingerprint(),
+        dialect.name,
+        dialect.driver,
+        getattr(dialect, "server_version_info", None),
+        *declaration,
+    )

@@ -1,0 +1,101 @@
+"""How values are kept in the tool's own tables: JSON that gives every value back with its type.
+
+The state remembers row keys and the history old and new values, as the
+database returned them or the file wrote them: text and numbers, but also
+decimals, dates, UUIDs, bytes, JSON documents.  Plain JSON would turn
+``Decimal('0.20')`` into a float and a UUID into text, so a value JSON does
+not hold exactly is written as a small tagged object, ``{"$": "decimal",
+"v": "0.20"}``, and read back as what it was.  A mapping (a JSON column's
+value) is tagged too, so no user value can pass for a tag.
+
+Large documents are kept compressed (`pack` / `unpack`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import math
+import uuid
+import zlib
+from typing import Any
+
+#: The tag key of an encoded value.
+TAG = "$"
+
+
+def encode(value: Any) -> Any:
+    """``value`` as JSON-compatible data that `decode` turns back into it."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {TAG: "float", "v": repr(value)}
+    if isinstance(value, decimal.Decimal):
+        return {TAG: "decimal", "v": str(value)}
+    if isinstance(value, dt.datetime):
+        return {TAG: "datetime", "v": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {TAG: "date", "v": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {TAG: "time", "v": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {TAG: "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, uuid.UUID):
+        return {TAG: "uuid", "v": str(value)}
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {TAG: "bytes", "v": bytes(value).hex()}
+    if isinstance(value, list | tuple):
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {TAG: "map", "v": {str(k): encode(v) for k, v in value.items()}}
+    # Anything else (a driver's own type, a range): its text, marked as such.
+    return {TAG: "text", "v": str(value)}
+
+
+_DECODERS: dict[str, Any] = {
+    "float": float,
+    "decimal": decimal.Decimal,
+    "datetime": dt.datetime.fromisoformat,
+    "date": dt.date.fromisoformat,
+    "time": dt.time.fromisoformat,
+    "timedelta": lambda parts: dt.timedelta(*parts),
+    "uuid": uuid.UUID,
+    "bytes": bytes.fromhex,
+    "text": str,
+}
+
+
+def decode(data: Any) -> Any:
+    """The value `encode` made ``data`` of."""
+    if isinstance(data, list):
+        return [decode(item) for item in data]
+    if isinstance(data, dict):
+        tag = data.get(TAG)
+        if tag == "map":
+            return {k: decode(v) for k, v in data["v"].items()}
+        decoder = _DECODERS.get(tag) if isinstance(tag, str) else None
+        if decoder is None:
+            raise ValueError(f"unknown tag {tag!r} in a stored value")
+        return decoder(data["v"])
+    return data
+
+
+def dumps(data: Any) -> str:
+    """Compact, stable JSON text of already encoded ``data``."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def pack(data: Any) -> bytes:
+    """Encoded ``data`` as compressed JSON (what the tool's tables store)."""
+    return compress(dumps(data))
+
+
+def compress(json_text: str) -> bytes:
+    """JSON text `dumps` made, compressed as the tool's tables store it."""
+    return zlib.compress(json_text.encode(), 6)
+
+
+def unpack(blob: bytes) -> Any:
+    """The encoded data `pack` stored (decode values with `decode`)."""
+    return json.loads(zlib.decompress(bytes(blob)).decode())

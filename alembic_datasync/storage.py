@@ -1,0 +1,174 @@
+"""The tool's own tables in the user's database: the state of each dataset, and the history.
+
+Like Alembic's ``alembic_version``, they live beside the user's tables (in
+the schema Alembic's ``version_table_schema`` names, when env.py sets one),
+are created on first need, and are written in the same transaction as the
+sync, so that they can never disagree with the data:
+
+``alembic_datasync_state``
+    one row per dataset (its name and file path): what its file applied at
+    the last sync (each row's key and the columns the file wrote, a
+    compressed JSON document), and the digests of the no-parse shortcut.
+``alembic_datasync_history``
+    one row per sync that wrote something: when, at which revision, by whom,
+    and every row change with its old and new values, secrets masked.
+
+Deleting a dataset's state row (or dropping the tables) resets it: the next
+sync works as a first one and builds the state again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import mysql
+
+from .errors import DatasyncError
+from .transaction import unit_of_work
+
+DEFAULT_STATE_TABLE = "alembic_datasync_state"
+DEFAULT_HISTORY_TABLE = "alembic_datasync_history"
+
+# MySQL's BLOB and TEXT stop at 64 KiB; a 100,000-row state is larger.
+_DOCUMENT = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+_LONG_TEXT = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+@dataclass(frozen=True)
+class StateTables:
+    """Where the state and the history are kept: table names and schema (None: the default)."""
+
+    state: str = DEFAULT_STATE_TABLE
+    history: str = DEFAULT_HISTORY_TABLE
+    schema: str | None = None
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset((self.state, self.history))
+
+
+@cache
+def state_table(tables: StateTables) -> Table:
+    """The state table of ``tables``."""
+    return _definitions(tables)[0]
+
+
+@cache
+def history_table(tables: StateTables) -> Table:
+    """The history table of ``tables``."""
+    return _definitions(tables)[1]
+
+
+@cache
+def _definitions(tables: StateTables) -> tuple[Table, Table]:
+    metadata = MetaData(schema=tables.schema)
+    state = Table(
+        tables.state,
+        metadata,
+        # The dataset's name (Dataset(name=...) or its table) and file path.
+        # 255 + 500 characters keep the key within MySQL's 3,072 bytes.
+        Column("dataset", String(255), primary_key=True),
+        Column("path", String(500), primary_key=True),
+        Column("table_name", String(255), nullable=False),
+        Column("key_columns", Text, nullable=False),
+        Column("row_count", Integer, nullable=False),
+        # AppliedRows.document(), compressed JSON; rows_digest its SHA-256.
+        Column("applied_rows", _DOCUMENT, nullable=False),
+        Column("rows_digest", String(64), nullable=False),
+        Column("file_digest", String(64), nullable=False),
+        Column("synced_at", DateTime, nullable=False),
+        # Set when a full plan found nothing to do (the no-parse shortcut).
+        Column("fingerprint", String(64)),
+        Column("schema_digest", String(64)),
+        Column("table_digest", String(64)),
+        Column("digest_columns", Text),
+        Column("notes", _LONG_TEXT),
+    )
+    history = Table(
+        tables.history,
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("synced_at", DateTime, nullable=False),
+        Column("revisions", String(255)),
+        Column("command", String(255)),
+        Column("user_name", String(255)),
+        Column("host_name", String(255)),
+        Column("pid", Integer),
+        Column("strict", Boolean(create_constraint=False), nullable=False),
+        Column("version", String(64), nullable=False),
+        Column("change_count", Integer, nullable=False),
+        # JSON: per dataset its name, path, table and counts (small, readable).
+        Column("datasets", _LONG_TEXT, nullable=False),
+        # Compressed JSON: per dataset, every row change.
+        Column("changes", _DOCUMENT, nullable=False),
+    )
+    return state, history
+
+
+def tables_exist(connection: Connection, tables: StateTables) -> bool:
+    """True when both tables exist (a look at the catalog, nothing else)."""
+    inspector = inspect(connection)
+    return all(inspector.has_table(name, schema=tables.schema) for name in tables.names)
+
+
+def creates_before_the_sync(connection: Connection) -> bool:
+    """True where CREATE TABLE commits the open transaction (MySQL, MariaDB).
+
+    There the tables are created before the sync's unit of work begins;
+    elsewhere inside it, so that a failed first sync leaves no trace.
+    """
+    return connection.dialect.name in ("mysql", "mariadb")
+
+
+def create_missing_tables(connection: Connection, tables: StateTables, *, nested: bool) -> bool:
+    """Create the tables when they are missing; True when this call created them.
+
+    On PostgreSQL and SQLite, in the unit of work already open (under a
+    transaction-scoped lock on PostgreSQL, so that concurrent first syncs
+    take turns).  On MySQL, before it: in a transaction of its own, or, when
+    the connection is in a transaction someone else commits (``nested``), on
+    a connection of its own.  Raises `DatasyncError` when the database
+    refuses (a role that may not create tables).
+    """
+    if tables_exist(connection, tables):
+        return False
+    metadata = state_table(tables).metadata
+    try:
+        if creates_before_the_sync(connection):
+            if nested:
+                with connection.engine.connect() as own, unit_of_work(own):
+                    metadata.create_all(own, checkfirst=True)
+            else:
+                with unit_of_work(connection, nested=False):
+                    metadata.create_all(connection, checkfirst=True)
+        else:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                    {"name": f"alembic_datasync {tables.schema} {tables.state}"},
+                )
+            metadata.create_all(connection, checkfirst=True)
+    except sa_exc.DBAPIError as error:
+        said = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise DatasyncError(
+            f"cannot create the table {tables.state!r} where the sync keeps the state of each "
+            f"dataset: {said}; let the role that runs the sync create tables, or create them "
+            f"once with a role that may (README, 'State and history')"
+        ) from None
+    return True
