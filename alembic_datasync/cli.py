@@ -9,7 +9,7 @@ module ``alembic_datasync_plugin`` (outside the package, see its docstring).
 from __future__ import annotations
 
 import sys
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from alembic import util as alembic_util
 from alembic.config import CommandLine
 from sqlalchemy import exc as sa_exc
 
-from .commands import datasync
+from .commands import datasync, datasync_history
 from .environment import ATTRIBUTE
 from .errors import DatasetsOutOfSync
 
@@ -76,6 +76,52 @@ def add_datasync_command(command_line: CommandLine) -> None:
         parser.add_argument(flag, action="store_true", help=text)
     keywords = [flag.lstrip("-").replace("-", "_") for flag, _ in _OPTIONS]
     parser.set_defaults(cmd=(run_datasync, [], keywords))
+    add_history_command(parser)
+
+
+# -- ``datasync history``: a subcommand of ``datasync`` ---------------------------
+
+HISTORY = "history"
+
+#: The options of ``datasync history`` (tests/test_docs.py: each is in the README).
+_HISTORY_OPTIONS: list[tuple[str, str]] = [
+    ("--dataset", "only the syncs that changed this dataset (its name in the summary line)"),
+    ("-n", "how many syncs to list (default 20)"),
+    ("--format", "text (default) or json"),
+]
+
+
+def add_history_command(datasync_parser: ArgumentParser) -> None:
+    """Add ``datasync history [ID] [--dataset NAME] [-n N] [--format json]`` under ``datasync``."""
+    summary = (datasync_history.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    subcommands = datasync_parser.add_subparsers(dest="datasync_subcommand", metavar="{history}")
+    parser = subcommands.add_parser(HISTORY, help=summary, description=summary)
+    parser.add_argument(
+        "sync_id", nargs="?", type=int, metavar="ID", help="show this sync and its changes"
+    )
+    texts = dict(_HISTORY_OPTIONS)
+    parser.add_argument("--dataset", metavar="NAME", help=texts["--dataset"])
+    parser.add_argument("-n", dest="limit", type=int, default=20, metavar="N", help=texts["-n"])
+    parser.add_argument(
+        "--format",
+        dest="output_format",
+        choices=("text", "json"),
+        default="text",
+        help=texts["--format"],
+    )
+    parser.set_defaults(cmd=(run_history, [], []))
+
+
+def run_history(config: Config) -> None:
+    """``datasync history`` as the command line runs it: its options from ``config.cmd_opts``."""
+    options = config.cmd_opts
+    datasync_history(
+        config,
+        sync_id=getattr(options, "sync_id", None),
+        dataset=getattr(options, "dataset", None),
+        limit=getattr(options, "limit", 20),
+        output_format=getattr(options, "output_format", "text"),
+    )
 
 
 def database_error_message(error: sa_exc.SQLAlchemyError) -> str:

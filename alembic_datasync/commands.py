@@ -1,14 +1,16 @@
 """``alembic datasync``: sync, plan (``--dry-run``) or check for drift (``--check``) now.
 
-A command in Alembic's style: a plain function of the `Config`, its first
-docstring paragraph the help text, its output through ``config.print_stdout``
-(silent under ``alembic -q``).  It runs env.py the way ``alembic current``
-does, migrating nothing, and syncs the datasets env.py declares.
+Commands in Alembic's style: plain functions of the `Config`, their first
+docstring paragraph the help text, their output through ``config.print_stdout``
+(silent under ``alembic -q``).  They run env.py the way ``alembic current``
+does, migrating nothing: `datasync` syncs the datasets env.py declares,
+`datasync_history` reads the history of syncs.
 """
 
 from __future__ import annotations
 
 import io
+import json
 from typing import TYPE_CHECKING
 
 from alembic.runtime.environment import EnvironmentContext
@@ -16,9 +18,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 
-from .api import validate_datasets
+from .api import sync_history, sync_record, validate_datasets
 from .environment import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
 from .errors import DatasetsOutOfSync, DatasyncError
+from .history import SyncRecord, history_lines, record_json, sync_lines
 from .report import SyncReport
 
 if TYPE_CHECKING:
@@ -70,7 +73,10 @@ def datasync(
                 ", ".join(sorted(current)) or "no revision",
             )
         report = declared.sync(
-            migration_context, strict=strict or declared.strict, dry_run=dry_run or check
+            migration_context,
+            strict=strict or declared.strict,
+            dry_run=dry_run or check,
+            command="datasync",
         )
         outcome.append(report)
         return []
@@ -92,6 +98,61 @@ def datasync(
     if check and report.has_changes:
         raise DatasetsOutOfSync(report)
     return report
+
+
+def datasync_history(
+    config: Config,
+    sync_id: int | None = None,
+    dataset: str | None = None,
+    limit: int = 20,
+    output_format: str = "text",
+) -> list[SyncRecord]:
+    """List the syncs that wrote to the database, newest first, or show one with its changes.
+
+    ``sync_id`` shows that sync with every row change, old and new values
+    (secret columns masked); otherwise the last ``limit`` syncs are listed,
+    only those that changed ``dataset`` when it is given.  ``output_format``
+    is "text" or "json".  Reads, never writes.
+    """
+    if output_format not in ("text", "json"):
+        raise DatasyncError(f"unknown format {output_format!r}: use text or json")
+    script = ScriptDirectory.from_config(config)
+    found: list[list[SyncRecord]] = []
+
+    def read_now(heads: object, migration_context: MigrationContext) -> list[object]:
+        declared = declared_datasync(config)
+        connection = migration_context.connection
+        assert connection is not None
+        tables = declared.state_tables(migration_context)
+        if sync_id is None:
+            found.append(sync_history(connection, dataset=dataset, limit=limit, state=tables))
+        else:
+            record = sync_record(connection, sync_id, state=tables)
+            found.append([record] if record is not None else [])
+        return []
+
+    with EnvironmentContext(config, script, fn=read_now, dont_mutate=True):
+        script.run_env()
+    if not found:
+        raise DatasyncError(
+            "env.py did not run the migrations online, so the history could not be read: "
+            "`alembic datasync history` needs a database connection"
+        )
+    records = found[0]
+    if sync_id is not None and not records:
+        raise DatasyncError(
+            f"the history has no sync {sync_id}; `alembic datasync history` lists the syncs"
+        )
+    if output_format == "json":
+        shown: object = (
+            record_json(records[0]) if sync_id is not None else [record_json(r) for r in records]
+        )
+        config.print_stdout("%s", json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        lines = sync_lines(records[0]) if sync_id is not None else history_lines(records)
+        for line in lines:
+            config.print_stdout("%s", line)
+    return records
 
 
 def validate_offline(config: Config, *, strict: bool) -> None:

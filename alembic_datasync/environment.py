@@ -35,8 +35,10 @@ from .api import sync
 from .dataset import Dataset
 from .errors import DatasyncError
 from .files import DEFAULT_MAX_FILE_SIZE
+from .history import SyncOrigin
 from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
 from .report import SyncReport
+from .storage import DEFAULT_HISTORY_TABLE, DEFAULT_STATE_TABLE, StateTables, hiding_own_tables
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -107,6 +109,11 @@ class DataSync:
     ``datasync`` run under a deploy lock of the database (see
     `alembic_datasync.lock`), so that concurrent deploys take turns; ``lock=False``
     turns it off, ``lock_timeout`` is how many seconds to wait for it.
+
+    ``state_table`` and ``history_table`` name the tables where the sync keeps
+    the state of each dataset and the history of syncs, in the schema of
+    Alembic's version table (``version_table_schema``); Alembic's
+    autogenerate is told to leave them out.
     """
 
     def __init__(
@@ -119,6 +126,8 @@ class DataSync:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         lock: bool = True,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        state_table: str = DEFAULT_STATE_TABLE,
+        history_table: str = DEFAULT_HISTORY_TABLE,
     ) -> None:
         self.environment = environment_of(context)
         self.config = self.environment.config
@@ -128,7 +137,10 @@ class DataSync:
         self.max_file_size = max_file_size
         self.config.attributes[ATTRIBUTE] = self
         self.lock_timeout = lock_timeout
+        self.state_table = state_table
+        self.history_table = history_table
         self._lock: DeployLock | None = None
+        self._hide_own_tables_from_autogenerate()
         if self.environment.is_offline_mode():
             if self._command() == "upgrade":
                 log.info(
@@ -137,6 +149,22 @@ class DataSync:
                 )
         elif lock and self._takes_lock():
             self._hold_lock_around_migrations()
+
+    def _hide_own_tables_from_autogenerate(self) -> None:
+        """Pass ``context.configure`` an ``include_name`` that leaves the state tables out."""
+        configure = self.environment.configure
+        names = StateTables(self.state_table, self.history_table)
+
+        def configure_hiding(*args: Any, **kwargs: Any) -> None:
+            kwargs["include_name"] = hiding_own_tables(kwargs.get("include_name"), names)
+            configure(*args, **kwargs)
+
+        self.environment.configure = configure_hiding  # type: ignore[method-assign]
+
+    def state_tables(self, migration_context: MigrationContext) -> StateTables:
+        """Where the state and history are kept: beside Alembic's version table."""
+        schema = migration_context.opts.get("version_table_schema")
+        return StateTables(self.state_table, self.history_table, schema)
 
     def _takes_lock(self) -> bool:
         """Whether this command writes: upgrade, downgrade, stamp, or datasync applying."""
@@ -225,14 +253,24 @@ class DataSync:
         return report
 
     def sync(
-        self, migration_context: MigrationContext, *, strict: bool, dry_run: bool = False
+        self,
+        migration_context: MigrationContext,
+        *,
+        strict: bool,
+        dry_run: bool = False,
+        command: str | None = None,
     ) -> SyncReport:
         """Plan and (unless ``dry_run``) apply on the migration context's connection.
 
-        Raises `DatasyncError` on any problem, with nothing written.
+        Raises `DatasyncError` on any problem, with nothing written.  The
+        history records the database's revision(s) and ``command`` (by
+        default the Alembic command running env.py).
         """
         connection = migration_context.connection
         assert connection is not None
+        origin = SyncOrigin(
+            tuple(sorted(migration_context.get_current_heads())), command or self._command()
+        )
         return sync(
             connection,
             self.datasets,
@@ -243,6 +281,8 @@ class DataSync:
             # A SAVEPOINT only where someone will commit the transaction that
             # is open (the caller's, or Alembic's one around all migrations).
             nested=transaction_owner(migration_context) is not None,
+            state=self.state_tables(migration_context),
+            origin=origin,
         )
 
 

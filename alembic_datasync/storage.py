@@ -19,6 +19,7 @@ sync works as a first one and builds the state again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -119,6 +120,26 @@ def _definitions(tables: StateTables) -> tuple[Table, Table]:
         Column("changes", _DOCUMENT, nullable=False),
     )
     return state, history
+
+
+IncludeName = Callable[[str | None, str, dict[str, str | None]], bool]
+
+
+def hiding_own_tables(include_name: IncludeName | None, tables: StateTables) -> IncludeName:
+    """An ``include_name`` for Alembic's autogenerate that leaves the tool's tables out.
+
+    Without it, ``alembic revision --autogenerate`` would find them in the
+    database and not in the model, and propose to drop them (as it would
+    ``alembic_version``, which Alembic leaves out itself).  ``include_name``
+    is the project's own filter, asked about everything else.
+    """
+
+    def include(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+        if type_ == "table" and name in tables.names:
+            return False
+        return include_name(name, type_, parent_names) if include_name is not None else True
+
+    return include
 
 
 def tables_exist(connection: Connection, tables: StateTables) -> bool:
