@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .api import apply, plan, sync, validate_datasets
+from .api import apply, plan, sync, sync_history, sync_record, validate_datasets
 from .dataset import Dataset
 from .environment import DataSync
 from .errors import (
@@ -21,8 +21,10 @@ from .errors import (
     Position,
     Problem,
 )
+from .history import SyncOrigin, SyncRecord
 from .plans import ColumnChange, DatasetPlan, RowChange
 from .report import SyncReport
+from .storage import StateTables
 
 try:
     __version__ = version("alembic-datasync")
@@ -43,9 +45,14 @@ __all__ = [
     "Position",
     "Problem",
     "RowChange",
+    "StateTables",
+    "SyncOrigin",
+    "SyncRecord",
     "SyncReport",
     "apply",
     "plan",
     "sync",
+    "sync_history",
+    "sync_record",
     "validate_datasets",
 ]

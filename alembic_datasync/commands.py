@@ -149,7 +149,7 @@ def datasync_history(
         )
         config.print_stdout("%s", json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        lines = sync_lines(records[0]) if sync_id is not None else history_lines(records)
+        lines = sync_lines(records[0]) if sync_id is not None else history_lines(records, dataset)
         for line in lines:
             config.print_stdout("%s", line)
     return records

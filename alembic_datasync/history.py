@@ -314,9 +314,11 @@ def _heading(record: SyncRecord) -> str:
     return f"sync {record.id}: {_when(record)}, {at}, by {_who(record)}, {strict}"
 
 
-def history_lines(records: Sequence[SyncRecord]) -> list[str]:
+def history_lines(records: Sequence[SyncRecord], dataset: str | None = None) -> list[str]:
     """``alembic datasync history``: one heading per sync, one line per dataset it changed."""
     if not records:
+        if dataset is not None:
+            return [f"datasync: no sync in the history changed the dataset {dataset!r}"]
         return ["datasync: no sync has written anything yet"]
     lines: list[str] = []
     for record in records:

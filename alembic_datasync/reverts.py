@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement, TextClause
 from sqlalchemy.sql.schema import Column
 
 from .column_types import ValueRule
@@ -114,8 +114,31 @@ def revert_target(connection: Connection, column: Column[Any], rule: ValueRule) 
         return found
     server = column.server_default
     if isinstance(server, DefaultClause):
-        return _server_default(connection, server, rule)
+        return _server_default(connection, server.arg, rule)
+    if server is None and connection.dialect.name in ("mysql", "mariadb"):
+        catalog = _mysql_default(connection, column)
+        if catalog is not None:
+            return _server_default(connection, catalog, rule)
     return RevertTarget(None)
+
+
+def _mysql_default(connection: Connection, column: Column[Any]) -> str | None:
+    """The column's default as MySQL's catalog says it, where reflection found none.
+
+    SQLAlchemy does not reflect MariaDB's expression defaults, which SHOW
+    CREATE TABLE writes without parentheses (``DEFAULT lcase('ABC')``).
+    """
+    found = connection.execute(
+        text(
+            "SELECT COLUMN_DEFAULT FROM information_schema.COLUMNS"
+            " WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+            " AND COLUMN_NAME = :column"
+        ),
+        {"schema": column.table.schema, "table": column.table.name, "column": column.name},
+    ).scalar()
+    if found is None or str(found).upper() == "NULL":
+        return None
+    return str(found)
 
 
 def _model_default(
@@ -154,10 +177,11 @@ _LITERAL = re.compile(
 )
 
 
-def _server_default(connection: Connection, server: DefaultClause, rule: ValueRule) -> RevertTarget:
-    argument: Any = server.arg
+def _server_default(connection: Connection, argument: Any, rule: ValueRule) -> RevertTarget:
     if isinstance(argument, str):
         sql = argument
+    elif isinstance(argument, TextClause):
+        sql = argument.text
     elif isinstance(argument, ClauseElement):
         sql = _sql_of(connection, argument)
     else:

@@ -25,10 +25,15 @@ PUBLIC_API = [
     "Position",
     "Problem",
     "RowChange",
+    "StateTables",
+    "SyncOrigin",
+    "SyncRecord",
     "SyncReport",
     "apply",
     "plan",
     "sync",
+    "sync_history",
+    "sync_record",
     "validate_datasets",
 ]
 
