@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 WORKERS ?= 2
 LOWEST := .venv-lowest
 
-.PHONY: example test test-lowest lint check bench clean
+.PHONY: example test test-lowest lint check bench bench-state differential clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ check: lint test
 # BENCH_ARGS=--large adds 100,000 rows.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Issue 13's targets: a no-op sync of an unchanged 100,000-row dataset against parsing it,
+# and `alembic upgrade head` with and without the datasync lines, on each database whose
+# DATASYNC_BENCH_*_URL is set (a few minutes).
+bench-state: $(STAMP)
+	$(BIN)/python bench/state.py $(BENCH_ARGS)
+
+# The no-parse shortcut against the full plan under random drift: a longer walk than CI's.
+differential: $(STAMP)
+	DATASYNC_DIFFERENTIAL_STEPS=500 DATASYNC_DIFFERENTIAL_SEEDS=1,2,3,4,5 \
+		$(BIN)/python -m pytest -n $(WORKERS) tests/test_shortcut_differential.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST) example/app.db example/app.db.datasync-lock
