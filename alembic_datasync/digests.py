@@ -140,12 +140,69 @@ def table_digest(
     return None
 
 
+#: PostgreSQL types whose hash function tells apart exactly the values the
+#: planner tells apart (text types only under a deterministic collation).
+_EXACT_HASHES = frozenset(
+    (
+        "int2", "int4", "int8", "float4", "float8", "numeric", "bool", "date", "time",
+        "timestamp", "timestamptz", "uuid", "bytea", "text", "varchar", "bpchar",
+    )
+)  # fmt: skip
+_TEXT_TYPES = frozenset(("text", "varchar", "bpchar"))
+
+
 def _postgresql_values(
     connection: Connection, table: str, schema: str | None, columns: Sequence[str]
 ) -> str | None:
-    # A row's text form (ROW(...)::text) tells NULL from '' and quotes every
-    # separator; floats print exactly when extra_float_digits >= 1 (the
-    # default).  The settings that shape the text are part of the digest.
+    # Each row's columns hashed by their types' own hash functions
+    # (hash_record_extended, PostgreSQL 14+), summed: no sort, no text.  A
+    # column whose type's hash is looser than the planner's comparison (citext,
+    # a nondeterministic collation, json, anything unknown) is hashed as its
+    # text instead.  Two seeds make the sums 128 bits.
+    version = getattr(connection.dialect, "server_version_info", None) or (0,)
+    if version < (14,):
+        return _postgresql_text_values(connection, table, schema, columns)
+    types: dict[str, str] = dict(
+        connection.execute(
+            text(
+                "SELECT a.attname, t.typname || ' ' || COALESCE(co.collisdeterministic, true)"
+                " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " JOIN pg_type t ON t.oid = a.atttypid"
+                " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
+                " WHERE c.relname = :table AND n.nspname = COALESCE(:schema, current_schema())"
+                " AND a.attnum > 0 AND NOT a.attisdropped"
+            ),
+            {"table": table, "schema": schema},
+        ).all()
+    )
+    quote = connection.dialect.identifier_preparer.quote
+    parts = []
+    for column in columns:
+        type_name, deterministic = str(types.get(column, "? true")).split(" ")
+        exact = type_name in _EXACT_HASHES and (
+            type_name not in _TEXT_TYPES or deterministic == "true"
+        )
+        parts.append(quote(column) if exact else f'({quote(column)}::text COLLATE "C")')
+    found = connection.execute(
+        text(
+            "SELECT count(*), sum(hash_record_extended(r, 0)), sum(hash_record_extended(r, 1)),"
+            " current_setting('extra_float_digits'), current_setting('DateStyle'),"
+            " current_setting('IntervalStyle'), current_setting('TimeZone')"
+            f" FROM (SELECT ROW({', '.join(parts)}) AS r"
+            f" FROM {_qualified(connection, table, schema)}) AS rows"
+        )
+    ).one()
+    if int(found[3]) < 1:
+        return None  # floats cast to text print rounded: two values could print alike
+    return _sha256("postgresql", " ".join(parts), *found)
+
+
+def _postgresql_text_values(
+    connection: Connection, table: str, schema: str | None, columns: Sequence[str]
+) -> str | None:
+    # Before PostgreSQL 14: each row's text form (ROW(...)::text), which tells
+    # NULL from '' and quotes every separator, sorted and hashed.
     quote = connection.dialect.identifier_preparer.quote
     row = f"ROW({', '.join(quote(c) for c in columns)})::text"
     found = connection.execute(
@@ -158,7 +215,7 @@ def _postgresql_values(
         )
     ).one()
     if int(found[2]) < 1:
-        return None  # floats printed rounded: two values could print alike
+        return None
     return _sha256("postgresql", *found)
 
 
@@ -167,6 +224,8 @@ def _mysql_values(
 ) -> str | None:
     # QUOTE() tells NULL from 'NULL' and escapes every separator; FLOAT prints
     # rounded to 6 digits, so it is read as the DOUBLE it widens to (exact).
+    # Rows come in the clustered index's order: another order only costs a
+    # full plan.
     definition = schema_description(connection, table, schema) or ""
     singles = set(re.findall(r"^\s*`((?:[^`]|``)+)` float\b", definition, re.M))
     quote = connection.dialect.identifier_preparer.quote
@@ -174,42 +233,35 @@ def _mysql_values(
         f"QUOTE(CAST({quote(c)} AS DOUBLE))" if c in singles else f"QUOTE({quote(c)})"
         for c in columns
     ]
-    # GROUP_CONCAT's length limit is raised for this statement only; the
-    # result is still cut at max_allowed_packet, which the lengths reveal.
-    limit = "group_concat_max_len = 18446744073709551615"
-    rows = (
-        "SELECT count(*) AS n, SUM(LENGTH(r)) AS size, GROUP_CONCAT(r SEPARATOR '\\n') AS joined"
-        f" FROM (SELECT CONCAT_WS(',', {', '.join(parts)}) AS r"
-        f" FROM {_qualified(connection, table, schema)}) AS t"
-    )
+    # GROUP_CONCAT's length limit is raised for this statement only; were the
+    # result still cut (at max_allowed_packet), the statement warns.
+    limit = "group_concat_max_len = 1073741824"  # 1 GiB, the largest max_allowed_packet
     select = (
-        "SELECT n, size, LENGTH(joined), MD5(joined), @@session.time_zone, @@system_time_zone"
-        f" FROM ({rows}) AS g"
+        f"SELECT count(*), MD5(GROUP_CONCAT(CONCAT_WS(',', {', '.join(parts)}) SEPARATOR '\\n')),"
+        " @@session.time_zone, @@system_time_zone"
+        f" FROM {_qualified(connection, table, schema)}"
     )
     if getattr(connection.dialect, "is_mariadb", False):
         statement = f"SET STATEMENT {limit} FOR {select}"
     else:
         statement = f"SELECT /*+ SET_VAR({limit}) */ {select[len('SELECT ') :]}"
-    count, size, length, *rest = connection.execute(text(statement)).one()
-    if count and int(length or 0) != int(size or 0) + count - 1:
-        return None  # cut short: the digest would not cover every row
-    return _sha256("mysql", count, *rest)
+    found = connection.execute(text(statement)).one()
+    if connection.execute(text("SELECT @@warning_count")).scalar():
+        return None  # cut short, or a value that did not convert: no digest
+    return _sha256("mysql", *found)
 
 
 class _RowsDigest:
-    """SQLite aggregate: a SHA-256 of every row's values, each as Python's exact repr."""
+    """SQLite aggregate: a SHA-256 of every row's values, as Python's exact repr of them."""
 
     def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-        self.count = 0
+        self.rows: list[tuple[Any, ...]] = []
 
     def step(self, *values: Any) -> None:
-        self.count += 1
-        self.digest.update(repr(values).encode())
-        self.digest.update(b"\n")
+        self.rows.append(values)
 
     def finalize(self) -> str:
-        return f"{self.count} {self.digest.hexdigest()}"
+        return f"{len(self.rows)} {hashlib.sha256(repr(self.rows).encode()).hexdigest()}"
 
 
 _SQLITE_AGGREGATE = "alembic_datasync_rows_digest"
