@@ -20,7 +20,9 @@ wrong answers, so every value is serialized without loss and unambiguously.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -219,25 +221,47 @@ def _postgresql_text_values(
     return _sha256("postgresql", *found)
 
 
+#: MySQL types whose text form never holds a comma: written as they print.
+_MYSQL_PLAIN = frozenset(
+    (
+        "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",
+        "double", "real", "date", "datetime", "timestamp", "time", "year",
+    )
+)  # fmt: skip
+_MYSQL_BINARY = frozenset(("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"))
+
+
 def _mysql_values(
     connection: Connection, table: str, schema: str | None, columns: Sequence[str]
 ) -> str | None:
-    # QUOTE() tells NULL from 'NULL' and escapes every separator; FLOAT prints
-    # rounded to 6 digits, so it is read as the DOUBLE it widens to (exact).
+    # Each row as one text, its values separated by commas, NULL as N: numbers
+    # and dates as they print (no comma in them), FLOAT as the DOUBLE it widens
+    # to (it prints rounded to 6 digits), binary values in hex, anything else
+    # (text) behind its length in characters, so no value can pass for two.
     # Rows come in the clustered index's order: another order only costs a
     # full plan.
     definition = schema_description(connection, table, schema) or ""
-    singles = set(re.findall(r"^\s*`((?:[^`]|``)+)` float\b", definition, re.M))
+    types = {
+        name.replace("``", "`"): kind.lower()
+        for name, kind in re.findall(r"^\s*`((?:[^`]|``)+)` (\w+)", definition, re.M)
+    }
     quote = connection.dialect.identifier_preparer.quote
-    parts = [
-        f"QUOTE(CAST({quote(c)} AS DOUBLE))" if c in singles else f"QUOTE({quote(c)})"
-        for c in columns
-    ]
+    parts = []
+    for column in columns:
+        kind, name = types.get(column, ""), quote(column)
+        if kind == "float":
+            parts.append(f"IFNULL(CAST({name} AS DOUBLE), 'N')")
+        elif kind in _MYSQL_PLAIN:
+            parts.append(f"IFNULL({name}, 'N')")
+        elif kind in _MYSQL_BINARY or kind == "bit":
+            parts.append(f"IFNULL(HEX({name}), 'N')")
+        else:
+            parts.append(f"IFNULL(CONCAT(CHAR_LENGTH({name}), ':', {name}), 'N')")
     # GROUP_CONCAT's length limit is raised for this statement only; were the
     # result still cut (at max_allowed_packet), the statement warns.
     limit = "group_concat_max_len = 1073741824"  # 1 GiB, the largest max_allowed_packet
     select = (
-        f"SELECT count(*), MD5(GROUP_CONCAT(CONCAT_WS(',', {', '.join(parts)}) SEPARATOR '\\n')),"
+        f"SELECT count(*), MD5(GROUP_CONCAT(CONCAT_WS(',', {', '.join(parts)}) SEPARATOR ',')),"
         " @@session.time_zone, @@system_time_zone"
         f" FROM {_qualified(connection, table, schema)}"
     )
@@ -248,11 +272,15 @@ def _mysql_values(
     found = connection.execute(text(statement)).one()
     if connection.execute(text("SELECT @@warning_count")).scalar():
         return None  # cut short, or a value that did not convert: no digest
-    return _sha256("mysql", *found)
+    return _sha256("mysql", " ".join(parts), *found)
 
 
 class _RowsDigest:
-    """SQLite aggregate: a SHA-256 of every row's values, as Python's exact repr of them."""
+    """SQLite aggregate: a SHA-256 of every row's values, marshalled without loss.
+
+    Marshal format 2 writes each value by its type and exact value (floats in
+    binary), never by reference, so equal rows always give equal bytes.
+    """
 
     def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
@@ -261,7 +289,7 @@ class _RowsDigest:
         self.rows.append(values)
 
     def finalize(self) -> str:
-        return f"{len(self.rows)} {hashlib.sha256(repr(self.rows).encode()).hexdigest()}"
+        return f"{len(self.rows)} {hashlib.sha256(marshal.dumps(self.rows, 2)).hexdigest()}"
 
 
 _SQLITE_AGGREGATE = "alembic_datasync_rows_digest"
@@ -297,7 +325,9 @@ def library_fingerprint() -> str:
         installed = "0+unknown"
     package = Path(__file__).resolve().parent
     sources = [(path.name, path.read_bytes()) for path in sorted(package.glob("*.py"))]
-    return _sha256(installed, sqlalchemy.__version__, *(part for pair in sources for part in pair))
+    return _sha256(
+        installed, sys.version, sqlalchemy.__version__, *(part for pair in sources for part in pair)
+    )
 
 
 def fingerprint(connection: Connection, declaration: Iterable[Any]) -> str:

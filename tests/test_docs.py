@@ -5,13 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import alembic_datasync
-from alembic_datasync.cli import _OPTIONS
+from alembic_datasync.cli import _HISTORY_OPTIONS, _OPTIONS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
 def test_every_datasync_flag_is_in_the_readme() -> None:
     missing = [flag for flag, _ in _OPTIONS if f"alembic datasync {flag}" not in README]
+    assert missing == []
+
+
+def test_every_history_option_is_in_the_readme() -> None:
+    section = README.split("## State and history", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        flag
+        for flag, _ in _HISTORY_OPTIONS
+        if not any(
+            line.startswith("alembic datasync history") and f" {flag} " in f"{line} "
+            for line in section.splitlines()
+        )
+    ]
     assert missing == []
 
 
