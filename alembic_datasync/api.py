@@ -32,7 +32,7 @@ from .history import SyncOrigin, SyncRecord, read_history, read_sync, record_syn
 from .planner import plan_dataset
 from .report import SyncReport
 from .rows import LoadedFile
-from .state import Replay, last_applied, record_states, replay_unchanged
+from .state import Observation, Replay, last_applied, record_states, replay_unchanged
 from .storage import (
     StateTables,
     create_missing_tables,
@@ -150,19 +150,59 @@ def _plan(
     return SyncReport(plans, warnings)
 
 
-def apply(connection: Connection, report: SyncReport) -> SyncReport:
+def apply(
+    connection: Connection,
+    report: SyncReport,
+    *,
+    state: StateTables | None = None,
+    origin: SyncOrigin | None = None,
+) -> SyncReport:
     """Write the plan in ``report``: all datasets in one transaction, all or nothing.
 
     When ``connection`` is already in a transaction, the writes join it (inside
     a SAVEPOINT) and the caller commits; otherwise they run in a transaction
-    of their own, committed here.  Sends no statement when nothing changes.
-    Raises `ApplyFailed` when the database refuses a row.
+    of their own, committed here.  The state of each dataset and the history
+    record go with them (`sync`'s ``state`` and ``origin``).  Sends no
+    statement when nothing changes.  Raises `ApplyFailed` when the database
+    refuses a row.
     """
     if report.has_changes:
-        with refusals_explained(connection), unit_of_work(connection):
+        tables = state or StateTables()
+        nested = connection.in_transaction()
+        created = False
+        if creates_before_the_sync(connection):
+            created = create_missing_tables(connection, tables, nested=nested)
+        with refusals_explained(connection), unit_of_work(connection, nested=nested):
+            if not creates_before_the_sync(connection):
+                created = create_missing_tables(connection, tables, nested=nested)
             write_plans(connection, report.datasets)
+            _record(connection, tables, report, origin or SyncOrigin(), read_back=not created)
     report.applied = True
     return report
+
+
+def _record(
+    connection: Connection,
+    tables: StateTables,
+    report: SyncReport,
+    origin: SyncOrigin,
+    *,
+    read_back: bool,
+    datasets: Sequence[Dataset] | None = None,
+    observed: dict[int, Observation] | None = None,
+    strict: bool = False,
+) -> None:
+    """The state of every planned dataset, and the history record of what was written."""
+    record_states(
+        connection,
+        tables,
+        datasets if datasets is not None else [plan.dataset for plan in report.datasets],
+        report.datasets,
+        observed=observed or {},
+        revisions=origin.revisions,
+        read_back=read_back,
+    )
+    record_sync(connection, tables, report.datasets, origin=origin, strict=strict)
 
 
 def sync(
@@ -230,16 +270,16 @@ def sync(
         ]
         if not dry_run:
             write_plans(connection, report.datasets)
-            record_states(
+            _record(
                 connection,
                 tables,
-                datasets,
-                report.datasets,
-                observed=replay.observed,
-                revisions=origin.revisions,
+                report,
+                origin,
                 read_back=readable,
+                datasets=datasets,
+                observed=replay.observed,
+                strict=strict,
             )
-            record_sync(connection, tables, report.datasets, origin=origin, strict=strict)
             report.applied = True
     return report
 

@@ -8,11 +8,13 @@ not hold exactly is written as a small tagged object, ``{"$": "decimal",
 "v": "0.20"}``, and read back as what it was.  A mapping (a JSON column's
 value) is tagged too, so no user value can pass for a tag.
 
-Large documents are kept compressed (`pack` / `unpack`).
+Large documents are kept compressed (`pack` / `unpack`), as base64 text:
+every driver binds text alike, where some mishandle bytes (aiomysql).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import decimal
 import json
@@ -86,16 +88,16 @@ def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
-def pack(data: Any) -> bytes:
-    """Encoded ``data`` as compressed JSON (what the tool's tables store)."""
+def pack(data: Any) -> str:
+    """Encoded ``data`` as compressed JSON in base64 (what the tool's tables store)."""
     return compress(dumps(data))
 
 
-def compress(json_text: str) -> bytes:
+def compress(json_text: str) -> str:
     """JSON text `dumps` made, compressed as the tool's tables store it."""
-    return zlib.compress(json_text.encode(), 6)
+    return base64.b64encode(zlib.compress(json_text.encode(), 6)).decode("ascii")
 
 
-def unpack(blob: bytes) -> Any:
+def unpack(stored: str) -> Any:
     """The encoded data `pack` stored (decode values with `decode`)."""
-    return json.loads(zlib.decompress(bytes(blob)).decode())
+    return json.loads(zlib.decompress(base64.b64decode(stored)).decode())

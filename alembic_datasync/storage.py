@@ -29,7 +29,6 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -39,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import CreateTable
 
 from .errors import DatasyncError
 from .transaction import unit_of_work
@@ -46,9 +46,10 @@ from .transaction import unit_of_work
 DEFAULT_STATE_TABLE = "alembic_datasync_state"
 DEFAULT_HISTORY_TABLE = "alembic_datasync_history"
 
-# MySQL's BLOB and TEXT stop at 64 KiB; a 100,000-row state is larger.
-_DOCUMENT = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+# MySQL's TEXT stops at 64 KiB; a 100,000-row state is larger.
 _LONG_TEXT = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+#: A compressed JSON document, in base64 (`encoding.pack`).
+_DOCUMENT = _LONG_TEXT
 
 
 @dataclass(frozen=True)
@@ -169,22 +170,21 @@ def create_missing_tables(connection: Connection, tables: StateTables, *, nested
     """
     if tables_exist(connection, tables):
         return False
-    metadata = state_table(tables).metadata
     try:
         if creates_before_the_sync(connection):
             if nested:
                 with connection.engine.connect() as own, unit_of_work(own):
-                    metadata.create_all(own, checkfirst=True)
+                    _create(own, tables)
             else:
                 with unit_of_work(connection, nested=False):
-                    metadata.create_all(connection, checkfirst=True)
+                    _create(connection, tables)
         else:
             if connection.dialect.name == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
                     {"name": f"alembic_datasync {tables.schema} {tables.state}"},
                 )
-            metadata.create_all(connection, checkfirst=True)
+            _create(connection, tables)
     except sa_exc.DBAPIError as error:
         said = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         raise DatasyncError(
@@ -193,3 +193,9 @@ def create_missing_tables(connection: Connection, tables: StateTables, *, nested
             f"once with a role that may (README, 'State and history')"
         ) from None
     return True
+
+
+def _create(connection: Connection, tables: StateTables) -> None:
+    # IF NOT EXISTS: a concurrent first sync may have created them meanwhile.
+    for table in (state_table(tables), history_table(tables)):
+        connection.execute(CreateTable(table, if_not_exists=True))

@@ -207,10 +207,10 @@ def sizes(url: sa.URL) -> dict[str, Any]:
         ).all()
     engine.dispose()
     records = [
-        {"changes": count, "bytes": len(summary.encode()) + len(bytes(blob))}
-        for count, summary, blob in history
+        {"changes": count, "bytes": len(summary.encode()) + len(packed)}
+        for count, summary, packed in history
     ]
-    return {"state_rows": state[0], "state_bytes": len(bytes(state[1])), "history": records}
+    return {"state_rows": state[0], "state_bytes": len(state[1]), "history": records}
 
 
 def measure(name: str, url: sa.URL, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -4,6 +4,7 @@ on SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
+import base64
 import textwrap
 import zlib
 from pathlib import Path
@@ -20,6 +21,7 @@ from alembic_datasync import (
     StateTables,
     SyncOrigin,
     SyncReport,
+    apply,
     plan,
     sync,
     sync_history,
@@ -345,6 +347,22 @@ def test_a_refused_sync_leaves_neither_state_nor_history(tables: sa.Engine, tmp_
             assert select(tables, f"SELECT count(*) FROM {name}") == [(0,)]
 
 
+def test_a_plan_applied_later_records_the_state_and_history_too(
+    tables: sa.Engine, tmp_path: Path
+) -> None:
+    write(tmp_path, "items.yaml", "a: {name: A, rank: 7}\n")
+    planned = run_plan(tables, [ITEMS], tmp_path)
+    with tables.connect() as connection:
+        apply(connection, planned)
+    write(tmp_path, "items.yaml", "a: {name: A}\n")
+    assert run_plan(tables, [ITEMS], tmp_path).plan_lines() == [
+        "~ a",
+        "    rank: 7 -> 5 (removed from the file)",
+    ]
+    with tables.connect() as connection:
+        assert [r.change_count for r in sync_history(connection)] == [1]
+
+
 def test_the_tables_can_be_named_and_placed(tables: sa.Engine, tmp_path: Path) -> None:
     names = StateTables(state="my_state", history="my_history")
     write(tmp_path, "items.yaml", "a: {name: A, rank: 7}\n")
@@ -425,8 +443,8 @@ def test_secret_values_are_never_stored_in_the_state_or_the_history(
     write(tmp_path, "items.yaml", f"a: {{name: A, token: {rotated}}}\n")
     run_sync(tables, [hidden], tmp_path)
     stored = [
-        zlib.decompress(bytes(blob)).decode()
-        for (blob,) in select(tables, "SELECT applied_rows FROM alembic_datasync_state")
+        zlib.decompress(base64.b64decode(packed)).decode()
+        for (packed,) in select(tables, "SELECT applied_rows FROM alembic_datasync_state")
         + select(tables, "SELECT changes FROM alembic_datasync_history")
     ]
     stored += [text for (text,) in select(tables, "SELECT datasets FROM alembic_datasync_history")]
