@@ -98,6 +98,18 @@ def compress(json_text: str) -> str:
     return base64.b64encode(zlib.compress(json_text.encode(), 6)).decode("ascii")
 
 
-def unpack(stored: str) -> Any:
-    """The encoded data `pack` stored (decode values with `decode`)."""
-    return json.loads(zlib.decompress(base64.b64decode(stored)).decode())
+#: How `pack` stores a document: part of the state's digest of it, so that a
+#: document another version stored differently is never taken as the same.
+PACKING = "zlib+base64"
+
+
+def unpack(stored: Any) -> Any:
+    """The encoded data `pack` stored (decode values with `decode`).
+
+    Raises `ValueError` for anything `pack` did not make (a document another
+    version stored).
+    """
+    try:
+        return json.loads(zlib.decompress(base64.b64decode(stored, validate=True)).decode())
+    except (zlib.error, TypeError, UnicodeDecodeError) as error:
+        raise ValueError(f"not a stored document: {error}") from None

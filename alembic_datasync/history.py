@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from .encoding import decode, dumps, encode, pack, unpack
+from .errors import DatasyncError
 from .plans import ColumnChange, DatasetPlan, RowChange
 from .report import change_lines
 from .reverts import DatabaseDefault
@@ -270,8 +271,15 @@ def read_sync(connection: Connection, tables: StateTables, sync_id: int) -> Sync
     if row is None:
         return None
     record = _record(row)
-    for summary, changes in zip(record.datasets, unpack(row.changes), strict=True):
-        summary.changes = [_change_from(change) for change in changes]
+    try:
+        documents = unpack(row.changes)
+        for summary, changes in zip(record.datasets, documents, strict=True):
+            summary.changes = [_change_from(change) for change in changes]
+    except (ValueError, KeyError, IndexError):
+        raise DatasyncError(
+            f"the changes of sync {sync_id} cannot be read: another version of "
+            f"alembic_datasync recorded them"
+        ) from None
     return record
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from .applied import AppliedRows, LastApplied
 from .dataset import Dataset
 from .digests import fingerprint, schema_digest, table_digest
-from .encoding import compress, dumps, unpack
+from .encoding import PACKING, compress, dumps, unpack
 from .errors import DatasetFileMissing
 from .files import read_source, source_digest
 from .plans import DatasetPlan
@@ -96,7 +96,7 @@ def read_states(
         if with_rows:
             try:
                 applied = AppliedRows.from_document(unpack(row["applied_rows"]))
-            except ValueError:
+            except (ValueError, KeyError, IndexError):
                 continue  # a state another version wrote: as if there were none
         found[(row["dataset"], row["path"])] = StoredState(
             table_name=row["table_name"],
@@ -295,7 +295,7 @@ def record_states(
             "table_name": table_name(dataset),
             "key_columns": json.dumps(list(dataset.key_columns)),
             "row_count": plan.total,
-            "rows_digest": hashlib.sha256(document.encode()).hexdigest(),
+            "rows_digest": hashlib.sha256(f"{PACKING} {document}".encode()).hexdigest(),
             "file_digest": applied.source_digest,
             "synced_at": now,
             "fingerprint": fingerprint(connection, declaration(datasets, index)),
