@@ -18,19 +18,22 @@ import logging
 import os
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy import Connection, Table
 
-from .check import check_file, validate_rows
+from .check import check_file
 from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
 from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
+from .keys import describe_key
+from .model import Metadata, carry_model_defaults, model_in_metadata
 from .planner import plan_dataset
 from .report import SyncReport
 from .rows import LoadedFile
 from .tables import (
     column_rules,
+    missing_required_problem,
     missing_table_problem,
     not_in_metadata_problem,
     reflect_table,
@@ -47,11 +50,20 @@ def plan(
     connection: Connection,
     datasets: Sequence[Dataset],
     *,
+    metadata: Metadata | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    audit: bool = False,
 ) -> SyncReport:
     """Plan syncing ``datasets`` into the database of ``connection``; reads, never writes.
+
+    ``metadata`` is the project's model (``target_metadata``): new rows get
+    its column defaults and updated rows its ``onupdate`` values, as the
+    application would give them (a dataset declared with its model,
+    ``Dataset(path, Model)``, needs none).  ``audit`` also reports what the
+    sync leaves alone: rows the file does not list, values in columns it
+    does not write (see `DatasetPlan`).
 
     Raises `InvalidDatasets` with every problem of every file when any file
     cannot be synced.  A missing file is a warning in the report (its table is
@@ -61,7 +73,7 @@ def plan(
     problems: list[Problem] = []
     warnings: list[str] = []
     dialect = connection.dialect.name
-    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
+    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool]] = []
     files = read.usable(
         problems,
         strict=strict,
@@ -75,15 +87,23 @@ def plan(
             problems.append(missing_table_problem(file.dataset, "in the database"))
             problems.extend(file.problems)
             continue
+        dataset = file.dataset
+        model = dataset.model
+        if model is None:
+            model = model_in_metadata(metadata, dataset.table, dataset.schema)
+        if model is not None:
+            carry_model_defaults(table, model, connection.dialect)
         rules = column_rules(table, dialect)
         checked = check_file(file, table, rules)
         problems.extend(checked.problems)
         # The valid rows are planned even when there are problems: what only
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
-        ready.append((checked.valid, table, rules))
+        ready.append((checked.valid, table, rules, model is not None))
     plans = []
-    for valid, table, rules in ready:
-        dataset_plan, plan_problems = plan_dataset(connection, valid, table, rules)
+    for valid, table, rules, model_known in ready:
+        dataset_plan, plan_problems = plan_dataset(
+            connection, valid, table, rules, model_known=model_known, audit=audit
+        )
         plans.append(dataset_plan)
         problems.extend(plan_problems)
     if problems:
@@ -111,13 +131,17 @@ def sync(
     connection: Connection,
     datasets: Sequence[Dataset],
     *,
+    metadata: Metadata | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     nested: bool | None = None,
+    audit: bool = False,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
+
+    ``metadata`` and ``audit`` are `plan`'s.
 
     Reads and writes in one unit of work (`transaction.unit_of_work`): a
     SAVEPOINT in the caller's transaction when ``connection`` is in one (the
@@ -131,7 +155,13 @@ def sync(
         unit_of_work(connection, nested=nested, keep=not dry_run, read_only=dry_run),
     ):
         report = plan(
-            connection, datasets, base_dir=base_dir, strict=strict, max_file_size=max_file_size
+            connection,
+            datasets,
+            metadata=metadata,
+            base_dir=base_dir,
+            strict=strict,
+            max_file_size=max_file_size,
+            audit=audit,
         )
         if not dry_run:
             write_plans(connection, report.datasets)
@@ -141,7 +171,7 @@ def sync(
 
 def validate_datasets(
     datasets: Sequence[Dataset],
-    metadata: MetaData,
+    metadata: Metadata | None,
     *,
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
@@ -151,9 +181,12 @@ def validate_datasets(
 
     Needs no database connection, so a pull request's CI can refuse a bad file
     before it is merged.  The checks and messages are the sync's, on the
-    tables as the models declare them, with one exception: whether a row
-    leaving out a NOT NULL column is new is only known to the database, so
-    that check waits for the sync.  Raises `InvalidDatasets` with every
+    tables as the models declare them (a dataset declared with its model,
+    ``Dataset(path, Model)``, is checked against that model).  Whether a row
+    is new is only known to the database, so every row is checked as if it
+    were, as on a database that does not have it yet: a row that could not be
+    created (it leaves out a NOT NULL column that nothing fills in) is a
+    problem here as it is for the sync.  Raises `InvalidDatasets` with every
     problem of every file.  A missing file is logged as a warning, or is a
     problem when ``strict``.
     """
@@ -165,12 +198,27 @@ def validate_datasets(
         warn=lambda missing: log.warning("datasync: warning: %s; not validated", missing),
     )
     for file in files:
-        table = table_in_metadata(metadata, file.dataset)
+        dataset = file.dataset
+        table = table_in_metadata(metadata, dataset)
         if table is None:
-            problems.append(not_in_metadata_problem(file.dataset, metadata))
+            problems.append(not_in_metadata_problem(dataset, metadata))
             problems.extend(file.problems)
             continue
         # No dialect: each type's rules as declared, the same on every database.
-        problems.extend(validate_rows(file, table, column_rules(table, "")))
+        checked = check_file(file, table, column_rules(table, ""))
+        found = list(checked.problems)
+        for row in checked.valid.rows:
+            problem = missing_required_problem(
+                table,
+                row.values,
+                row.position,
+                describe_key(row, dataset.key_columns),
+                dataset,
+                known_new=False,
+                model_known=True,
+            )
+            if problem is not None:
+                found.append(problem)
+        problems.extend(in_file_order(found))
     if problems:
-        raise InvalidDatasets(redact_problems(problems, read.secret_values()))
+        raise InvalidDatasets(redact_problems(problems, read.secret_values()), writes=False)

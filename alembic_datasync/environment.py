@@ -225,21 +225,31 @@ class DataSync:
         return report
 
     def sync(
-        self, migration_context: MigrationContext, *, strict: bool, dry_run: bool = False
+        self,
+        migration_context: MigrationContext,
+        *,
+        strict: bool,
+        dry_run: bool = False,
+        audit: bool = False,
     ) -> SyncReport:
         """Plan and (unless ``dry_run``) apply on the migration context's connection.
 
-        Raises `DatasyncError` on any problem, with nothing written.
+        The model's defaults come from the ``target_metadata`` env.py passed
+        to ``context.configure()``.  ``audit`` is `api.plan`'s.  Raises
+        `DatasyncError` on any problem, with nothing written.
         """
         connection = migration_context.connection
         assert connection is not None
         return sync(
             connection,
             self.datasets,
+            # The model env.py passes to context.configure(): its defaults fill new rows.
+            metadata=migration_context.opts.get("target_metadata"),
             base_dir=self.base_dir,
             strict=strict,
             dry_run=dry_run,
             max_file_size=self.max_file_size,
+            audit=audit,
             # A SAVEPOINT only where someone will commit the transaction that
             # is open (the caller's, or Alembic's one around all migrations).
             nested=transaction_owner(migration_context) is not None,

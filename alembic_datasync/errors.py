@@ -75,13 +75,15 @@ class InvalidDatasets(DatasyncError):
     """The dataset files have problems; nothing was written.
 
     ``problems`` lists every problem found in every file, in file order.
+    ``writes=False`` for a check that never writes (``--validate``), whose
+    message then does not say "nothing written".
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, writes: bool = True) -> None:
         self.problems = list(problems)
         count = len(self.problems)
         head = "1 problem" if count == 1 else f"{count} problems"
-        lines = [f"{head} in dataset files, nothing written:"]
+        lines = [f"{head} in dataset files{', nothing written' if writes else ''}:"]
         lines.extend(f"  {problem}" for problem in self.problems)
         super().__init__("\n".join(lines))
 

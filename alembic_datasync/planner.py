@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Column, Connection, Integer, Select, Table, select
+from sqlalchemy import Column, ColumnDefault, Connection, Select, Table, select
 
 from .collector import collector_paused
 from .column_types import Convert, ValueRule
 from .dataset import Dataset
 from .errors import Position, Problem
 from .keys import describe_key, key_label, key_of
+from .model import generated_columns
 from .rows import LoadedFile
+from .tables import missing_required_problem, required_columns
 
 Action = Literal["create", "update", "delete"]
 
@@ -38,7 +40,10 @@ class RowChange:
     ``key`` holds the key as the table stores it (for an update or delete) or
     as the file writes it (for a create).  ``values`` are the values a create
     inserts; ``changes`` the columns an update sets.  ``position`` is where the
-    row is written in the file (None for a delete).
+    row is written in the file (None for a delete).  ``generated`` names the
+    columns of a create whose values the model's defaults make up as the row
+    is written (a ``default_factory=uuid.uuid4`` key, a timestamp): the plan
+    shows them as ``(generated)``.
     """
 
     action: Action
@@ -47,11 +52,31 @@ class RowChange:
     values: dict[str, Any] = field(default_factory=dict)
     changes: tuple[ColumnChange, ...] = ()
     position: Position | None = None
+    generated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnmanagedValue:
+    """A value set in the table in a column the file does not write for that row.
+
+    The sync never touches it; ``alembic datasync --check`` reports it.
+    """
+
+    key: tuple[Any, ...]
+    label: str
+    column: str
+    value: Any
 
 
 @dataclass(slots=True)
 class DatasetPlan:
-    """What syncing one dataset does."""
+    """What syncing one dataset does.
+
+    When planned with ``audit`` (``--check``, ``--dry-run``), it also holds
+    what the sync leaves alone: ``unlisted``, the keys of rows in the table
+    that the file does not list (kept, as the dataset does not prune), and
+    ``unmanaged``, values set in columns the file does not write for that row.
+    """
 
     dataset: Dataset
     table: Table
@@ -60,6 +85,9 @@ class DatasetPlan:
     creates: list[RowChange] = field(default_factory=list)
     updates: list[RowChange] = field(default_factory=list)
     deletes: list[RowChange] = field(default_factory=list)
+    audited: bool = False
+    unlisted: list[tuple[Any, ...]] = field(default_factory=list)
+    unmanaged: list[UnmanagedValue] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -80,26 +108,36 @@ def plan_dataset(
     loaded: LoadedFile,
     table: Table,
     rules: dict[str, ValueRule],
+    *,
+    model_known: bool = False,
+    audit: bool = False,
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
 
     Also returns the problems of new rows that could not be inserted as written.
+    ``table`` carries the model's defaults (``model_known``: a model was
+    found).  ``audit`` also reads what the sync leaves alone (see `DatasetPlan`).
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
+    audited = [c.name for c in table.columns if c.name not in key_columns and _auditable(c)]
+    if audit:
+        selected += [c for c in audited if c not in selected]
     query = select(*(table.c[c] for c in selected))
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
     with collector_paused():
         existing = _existing_rows(connection, query, key_rules)
-        plan = DatasetPlan(dataset, table, total=len(loaded.rows))
+        plan = DatasetPlan(dataset, table, total=len(loaded.rows), audited=audit)
         problems: list[Problem] = []
         seen: set[tuple[Any, ...]] = set()
-        required = _required_columns(table)
+        required = required_columns(table)
+        generated: dict[frozenset[str], tuple[str, ...]] = {}
+        where = {column: index for index, column in enumerate(selected)}
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
@@ -114,7 +152,20 @@ def plan_dataset(
                 label = describe_key(row, key_columns)
                 values = {c: rules[c].to_db(v) for c, v in row.values.items()}
                 if any(c not in values for c in required):
-                    problems.extend(_missing_required(table, values, row.position, label, dataset))
+                    problem = missing_required_problem(
+                        table,
+                        values,
+                        row.position,
+                        label,
+                        dataset,
+                        known_new=True,
+                        model_known=model_known,
+                    )
+                    if problem is not None:
+                        problems.append(problem)
+                written = frozenset(values)
+                if written not in generated:
+                    generated[written] = tuple(generated_columns(table, written))
                 plan.creates.append(
                     RowChange(
                         "create",
@@ -122,9 +173,14 @@ def plan_dataset(
                         label,
                         values,
                         position=row.position,
+                        generated=generated[written],
                     )
                 )
                 continue
+            if audit:
+                plan.unmanaged.extend(
+                    _unmanaged_values(row.values, db_row, audited, where, table, rules, width)
+                )
             changes = _changed_columns(row.values, db_row, how)
             if changes:
                 plan.updates.append(
@@ -139,6 +195,10 @@ def plan_dataset(
             else:
                 plan.unchanged += 1
 
+    if audit and not dataset.prune:
+        plan.unlisted = [
+            tuple(found[:width]) for found_key, found in existing.items() if found_key not in seen
+        ]
     if dataset.prune:
         if loaded.rows or dataset.allow_empty:
             for existing_key, existing_row in existing.items():
@@ -197,40 +257,55 @@ def _changed_columns(
     return changes
 
 
-def _generates_its_own_key(table: Table, column: Column[Any]) -> bool:
-    """True for a single-column integer primary key the database numbers itself."""
-    return (
+def _auditable(column: Column[Any]) -> bool:
+    """Whether a value set in ``column`` and not written by the file is worth reporting.
+
+    Not the primary key, nor what the application or the database keeps up
+    by itself: generated defaults (callables, SQL), ``onupdate`` columns,
+    identities and computed columns.
+    """
+    default = column.default
+    return not (
         column.primary_key
-        and len(table.primary_key.columns) == 1
-        and isinstance(column.type, Integer)
-        and column.autoincrement in (True, "auto")
+        or column.onupdate is not None
+        or column.server_onupdate is not None
+        or column.identity is not None
+        or column.computed is not None
+        or (isinstance(default, ColumnDefault) and not default.is_scalar)
     )
 
 
-def _required_columns(table: Table) -> list[str]:
-    """The columns a new row must write: NOT NULL, and nothing fills them in."""
-    return [
-        column.name
-        for column in table.columns
-        if not column.nullable
-        and column.server_default is None
-        and column.default is None
-        and column.identity is None
-        and not _generates_its_own_key(table, column)
-    ]
+def _unmanaged_values(
+    values: dict[str, Any],
+    db_row: Any,
+    audited: list[str],
+    where: dict[str, int],
+    table: Table,
+    rules: dict[str, ValueRule],
+    width: int,
+) -> list[UnmanagedValue]:
+    """The values set in ``db_row`` in columns the file's row does not write.
+
+    A value equal to the model's own scalar default is what the application
+    would have given the row: it is not reported.
+    """
+    found = []
+    for column in audited:
+        if column in values:
+            continue
+        value = db_row[where[column]]
+        if value is None or _is_model_default(table.c[column], value, rules[column]):
+            continue
+        key = tuple(db_row[:width])
+        found.append(UnmanagedValue(key, key_label(key), column, rules[column].to_db(value)))
+    return found
 
 
-def _missing_required(
-    table: Table, values: dict[str, Any], position: Position, label: str, dataset: Dataset
-) -> list[Problem]:
-    missing = [name for name in _required_columns(table) if name not in values]
-    if not missing:
-        return []
-    return [
-        Problem(
-            position,
-            f"new row {label!r} of {dataset.label!r} leaves out {', '.join(map(repr, missing))}, "
-            f"which cannot be NULL and has no default; add "
-            f"{'it' if len(missing) == 1 else 'them'} to the row",
-        )
-    ]
+def _is_model_default(column: Column[Any], value: Any, rule: ValueRule) -> bool:
+    default = column.default
+    if not isinstance(default, ColumnDefault) or not default.is_scalar:
+        return False
+    try:
+        return bool(rule.canonical(rule.to_db(default.arg)) == rule.canonical(value))
+    except Exception:  # a default the rule cannot read is simply not the value
+        return False

@@ -8,6 +8,9 @@ from typing import Any
 from .display import SECRET, show_value
 from .planner import DatasetPlan, RowChange
 
+#: How the plan shows a value the model's defaults make up as a new row is written.
+GENERATED = "(generated)"
+
 
 @dataclass
 class SyncReport:
@@ -73,9 +76,12 @@ def change_lines(
 
     if change.action == "create":
         written = "  ".join(
-            f"{column}: {shown(column, value)}"
-            for column, value in change.values.items()
-            if column not in key_columns
+            [
+                f"{column}: {shown(column, value)}"
+                for column, value in change.values.items()
+                if column not in key_columns
+            ]
+            + [f"{column}: {GENERATED}" for column in change.generated]
         )
         return [f"+ {change.label}"] + ([f"    {written}"] if written else [])
     if change.action == "update":
