@@ -120,7 +120,7 @@ class ReadFiles:
             elif isinstance(found, Problem):
                 problems.append(found)
             elif strict:
-                problems.append(Problem(None, str(found)))
+                problems.append(Problem(found.path, found.reason))
             else:
                 warn(found)
 

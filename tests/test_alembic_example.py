@@ -123,8 +123,9 @@ def test_manual_edit_is_drift_that_check_reports_and_upgrade_repairs(deployed: P
         SUMMARY + "8 total, 0 to create, 1 to update, 7 unchanged",
         "  ~ translation",
         "      default_model: 'emergency-model' -> 'gpt-4o'",
-        "datasync: out of sync: the database differs from the dataset files (pending changes or "
-        "manual edits); `alembic upgrade head` or `alembic datasync` brings it in line",
+        "datasync: out of sync: `alembic datasync` would write (1 to update): the files changed "
+        "since the last sync, or values they write were edited in the database; `alembic "
+        "upgrade head` or `alembic datasync` brings it in line",
     ]
     assert deployed.nodes()["translation"][0] == "emergency-model"
     repair = deployed.run("upgrade", "head")
@@ -395,13 +396,16 @@ def test_validate_checks_the_files_against_the_models_without_a_database(
     )
     invalid = project.run("datasync", "--validate")
     assert invalid.returncode == 255
+    # --validate never writes, so it does not say "nothing written"; it generates no SQL either.
     assert invalid.stdout.splitlines() == [
-        "FAILED: 2 problems in dataset files, nothing written:",
+        "FAILED: 2 problems in dataset files:",
         "  config/llm_nodes.yaml:7:23: unknown column 'default_temprature' for table "
         "'llm_node_configuration'; did you mean 'default_temperature'?",
         "  config/llm_nodes.yaml:16:22: langsmith_tracing expects true or false, got 'yes please'",
     ]
     assert "Traceback" not in invalid.output
+    assert "Generating static SQL" not in valid.output + invalid.output
+    assert "[alembic.runtime.migration]" not in valid.output + invalid.output
 
 
 def test_a_large_plan_logs_its_first_hundred_rows(deployed: Project) -> None:
