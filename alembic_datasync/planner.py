@@ -196,9 +196,14 @@ def plan_dataset(
                 plan.unchanged += 1
 
     if audit and not dataset.prune:
-        plan.unlisted = [
-            tuple(found[:width]) for found_key, found in existing.items() if found_key not in seen
-        ]
+        plan.unlisted = sorted(
+            (
+                tuple(found[:width])
+                for found_key, found in existing.items()
+                if found_key not in seen
+            ),
+            key=key_label,
+        )
     if dataset.prune:
         if loaded.rows or dataset.allow_empty:
             for existing_key, existing_row in existing.items():
