@@ -130,6 +130,27 @@ def test_first_deploy_creates_every_node_with_its_generated_id(project: Template
     assert rows["intent_classification"]["langsmith_tracing"] in (False, 0)
 
 
+def test_a_table_name_takes_the_defaults_from_target_metadata(
+    database_url: sa.URL, tmp_path: Path
+) -> None:
+    """Declared by table name, the dataset gets the model from what env.py gives Alembic."""
+    folder = tmp_path / "backend"
+    shutil.copytree(TEMPLATE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    env_py = folder / "app" / "alembic" / "env.py"
+    adopt(env_py)
+    env_py.write_text(
+        env_py.read_text().replace(
+            'Dataset("config/llm_nodes.yaml", LLMNodeConfiguration)',
+            'Dataset("config/llm_nodes.yaml", table="llm_node_configuration", key="node_name")',
+        )
+    )
+    project = TemplateProject(folder, database_url)
+    run = project.run("upgrade", "head")
+    assert run.returncode == 0, run.output
+    assert run.datasync_lines()[0] == SUMMARY + "5 total, 5 created, 0 updated, 0 unchanged"
+    assert len({as_uuid(row["id"]) for row in project.rows().values()}) == 5
+
+
 def test_scenarios_update_exactly_the_changed_rows_and_their_updated_at(
     project: TemplateProject,
 ) -> None:
