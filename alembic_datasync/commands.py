@@ -41,7 +41,7 @@ def declared_datasync(config: Config) -> DataSync:
     if not isinstance(declared, DataSync):
         raise DatasyncError(
             "env.py declares no datasets: add `datasync = DataSync(context, [Dataset(...)])` "
-            "to env.py (see the README, section 'Add it to your project')"
+            "to env.py (see the README, section 'Use it in your project')"
         )
     return declared
 

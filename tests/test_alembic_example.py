@@ -348,7 +348,7 @@ def test_datasync_command_without_declarations_says_what_to_add(project: Project
     assert run.returncode != 0
     assert run.lines("FAILED:") == [
         "FAILED: env.py declares no datasets: add `datasync = DataSync(context, [Dataset(...)])` "
-        "to env.py (see the README, section 'Add it to your project')"
+        "to env.py (see the README, section 'Use it in your project')"
     ]
 
 
