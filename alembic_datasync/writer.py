@@ -171,6 +171,14 @@ class _Refused(Exception):
 
     def describe(self, culprit: tuple[RowChange, Any] | None) -> str:
         dataset = self.step.plan.dataset
+        if _model_default_failed(self.error):
+            # Not the database: a default or onupdate of the model raised while
+            # SQLAlchemy prepared the statement.
+            return (
+                f"{dataset.display_path}: could not {self.step.verb} rows of {dataset.label!r}: "
+                f"a default or onupdate of the model failed: "
+                f"{type(self.error.orig).__name__}: {_reason(self.error)}; nothing was written"
+            )
         if culprit is None:
             return (
                 f"{dataset.display_path}: the database refused to {self.step.verb} rows of "
@@ -185,15 +193,21 @@ class _Refused(Exception):
 
 
 def _reason(error: Any) -> str:
-    """The first line of what the driver said."""
-    original = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    """The first line of what the driver (or a model's default) said."""
+    original = error.orig if isinstance(error, sa_exc.StatementError) else error
     return str(original if original is not None else error).strip().splitlines()[0]
 
 
+def _model_default_failed(error: Any) -> bool:
+    """True when Python code raised before the statement reached the database."""
+    return isinstance(error, sa_exc.StatementError) and not isinstance(error, sa_exc.DBAPIError)
+
+
 def _driver_errors(connection: Connection) -> tuple[type[BaseException], ...]:
-    # COPY runs on the driver's own cursor, so its errors come unwrapped.
+    # COPY runs on the driver's own cursor, so its errors come unwrapped.  A
+    # StatementError that is no DBAPIError is a model default that raised.
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
-    return (sa_exc.DBAPIError, getattr(driver, "Error", sa_exc.DBAPIError))
+    return (sa_exc.StatementError, getattr(driver, "Error", sa_exc.DBAPIError))
 
 
 #: At most this many rows of a refused statement are tried one by one.

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import Field, SQLModel
 
-from alembic_datasync import Dataset, InvalidDatasets, plan, sync, validate_datasets
+from alembic_datasync import ApplyFailed, Dataset, InvalidDatasets, plan, sync, validate_datasets
 from alembic_datasync.writer import COPY_THRESHOLD
 
 from conftest import StatementLog
@@ -361,3 +361,32 @@ def test_table_stays_the_name_and_replace_keeps_the_model() -> None:
     assert copy.key_columns == ("name",)
     assert not copy.prune
     assert Dataset("n.yaml", table="node", key="name").model is None
+
+
+def test_a_model_default_that_raises_fails_in_one_line_with_nothing_written(
+    engine_with_nodes: sa.Engine, tmp_path: Path
+) -> None:
+    def broken() -> str:
+        raise ValueError("no slug today")
+
+    model = sa.MetaData()
+    sa.Table(
+        "node",
+        model,
+        *(
+            sa.Column(
+                column.name,
+                column.type,
+                primary_key=column.primary_key,
+                default=broken if column.name == "slug" else getattr(column.default, "arg", None),
+            )
+            for column in Node.__table__.columns
+        ),
+    )
+    with pytest.raises(ApplyFailed) as caught:
+        run(engine_with_nodes, tmp_path, NODES, metadata=model)
+    assert str(caught.value) == (
+        "nodes.yaml: could not insert rows of 'node': a default or onupdate of the model "
+        "failed: ValueError: no slug today; nothing was written"
+    )
+    assert rows(engine_with_nodes) == {}
