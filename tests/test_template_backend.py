@@ -34,9 +34,7 @@ DECLARATION = """\
 from alembic_datasync import Dataset, DataSync  # noqa
 from app.models import LLMNodeConfiguration  # noqa
 
-datasync = DataSync(context, [
-    Dataset("config/llm_nodes.yaml", LLMNodeConfiguration),
-])
+datasync = DataSync(context, [Dataset("config/llm_nodes.yaml", LLMNodeConfiguration)])
 """
 CALL = "datasync.run()"
 ANCHOR = "target_metadata = SQLModel.metadata\n"
