@@ -60,6 +60,7 @@ class Node(Base):
     tracing: Mapped[bool] = mapped_column(default=True)
     slug: Mapped[str] = mapped_column(sa.String(60), default=slug_of_name)
     note: Mapped[str | None] = mapped_column(sa.String(50))
+    origin: Mapped[str] = mapped_column(sa.String(10), default=sa.func.lower("YAML"))  # SQL
     created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     updated_at: Mapped[dt.datetime | None] = mapped_column(onupdate=stamp)
 
@@ -76,6 +77,7 @@ sa.Table(
     sa.Column("tracing", sa.Boolean, nullable=False),
     sa.Column("slug", sa.String(60), nullable=False),
     sa.Column("note", sa.String(50)),
+    sa.Column("origin", sa.String(10), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime),
 )
@@ -119,7 +121,8 @@ def test_new_rows_get_the_models_defaults_each_its_own(
     report = run(engine_with_nodes, tmp_path, NODES, metadata=Base.metadata)
     assert report.plan_lines()[:2] == [
         "+ a",
-        "    model: 'm1'  id: (generated)  slug: (generated)  created_at: (generated)",
+        "    model: 'm1'  id: (generated)  slug: (generated)  origin: (generated)  "
+        "created_at: (generated)",
     ]
     found = rows(engine_with_nodes)
     assert {name: row["temperature"] for name, row in found.items()} == {
@@ -129,6 +132,7 @@ def test_new_rows_get_the_models_defaults_each_its_own(
     }
     assert [bool(found[n]["tracing"]) for n in "abc"] == [True, True, False]
     assert [found[n]["slug"] for n in "abc"] == ["node-a", "node-b", "node-c"]
+    assert {row["origin"] for row in found.values()} == {"yaml"}
     assert len({str(row["id"]) for row in found.values()}) == 3
     assert len({row["created_at"] for row in found.values()}) == 3
     assert all(row["updated_at"] is None for row in found.values())
@@ -151,7 +155,7 @@ def test_without_the_model_a_generated_key_is_refused_with_advice_that_fits(
     with pytest.raises(InvalidDatasets) as caught:
         run(engine_with_nodes, tmp_path, "a: {model: m1, temperature: 0.1, tracing: true}\n")
     assert [str(p) for p in caught.value.problems] == [
-        "nodes.yaml:1:1: new row 'a' of 'node' cannot be created: it leaves out 'id', 'slug', "
+        "nodes.yaml:1:1: new row 'a' of 'node' cannot be created: it leaves out 'id', 'slug', 'origin', "
         "'created_at', which cannot be NULL and have no default in the database; a generated "
         "key needs a default, not a value in the file: give 'id' one in the model "
         "(default=uuid.uuid4, or default_factory= in SQLModel) or in the database "
@@ -198,6 +202,7 @@ def test_a_large_group_gets_a_value_per_row_copy_included(
     found = rows(engine_with_nodes)
     assert len({str(row["id"]) for row in found.values()}) == count
     assert all(row["slug"] == f"node-{name}" for name, row in found.items())
+    assert {row["origin"] for row in found.values()} == {"yaml"}
     assert len({row["created_at"] for row in found.values()}) == count
     statements.clear()
     run(
@@ -254,7 +259,7 @@ def test_validation_knows_the_model_defaults_too(tmp_path: Path) -> None:
         validate_datasets([BY_NAME], bare, base_dir=tmp_path)
     assert str(caught.value.problems[0]) == (
         "nodes.yaml:1:1: row 'a' of 'node' cannot be created where it is new: it leaves out "
-        "'id', 'temperature', 'tracing', 'slug', 'created_at', which cannot be NULL and have no "
+        "'id', 'temperature', 'tracing', 'slug', 'origin', 'created_at', which cannot be NULL and have no "
         "default in the model or the database; a generated key needs a default, not a value "
         "in the file: give 'id' one in the model (default=uuid.uuid4, or default_factory= in "
         "SQLModel) or in the database (server_default=, an identity); add them to the row, or "
