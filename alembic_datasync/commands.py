@@ -9,8 +9,10 @@ does, migrating nothing, and syncs the datasets env.py declares.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
@@ -19,12 +21,14 @@ from sqlalchemy import Connection, MetaData, Table
 
 from .api import validate_datasets
 from .dataset import Dataset
+from .editor_schema import dataset_schema
 from .environment import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
 from .errors import DatasetsOutOfSync, DatasyncError
 from .exporter import exported_columns, read_rows, reexport, render, secret_columns
 from .loader import parse_file
+from .planner import required_columns
 from .report import SyncReport
-from .tables import column_rules, reflect_table
+from .tables import column_rules, not_in_metadata_problem, reflect_table, table_in_metadata
 from .transaction import unit_of_work
 
 if TYPE_CHECKING:
@@ -109,6 +113,23 @@ def validate_offline(config: Config, *, strict: bool) -> None:
     opens no connection), captures its ``target_metadata``, and checks every
     dataset file against the tables it declares.
     """
+    metadata, declared = _offline_metadata(config)
+    validate_datasets(
+        declared.datasets,
+        metadata,
+        base_dir=declared.base_dir,
+        strict=strict or declared.strict,
+        max_file_size=declared.max_file_size,
+    )
+    count = len(declared.datasets)
+    config.print_stdout(
+        "datasync: %s valid against target_metadata (no database used)",
+        "1 dataset file is" if count == 1 else f"{count} dataset files are",
+    )
+
+
+def _offline_metadata(config: Config) -> tuple[MetaData, DataSync]:
+    """env.py's ``target_metadata`` and declarations, env.py run offline (no connection)."""
     script = ScriptDirectory.from_config(config)
     found: list[MetaData] = []
 
@@ -131,18 +152,7 @@ def validate_offline(config: Config, *, strict: bool) -> None:
             "env.py passes no target_metadata to context.configure() in offline mode: "
             "--validate checks the files against it (set target_metadata = Base.metadata)"
         )
-    validate_datasets(
-        declared.datasets,
-        found[0],
-        base_dir=declared.base_dir,
-        strict=strict or declared.strict,
-        max_file_size=declared.max_file_size,
-    )
-    count = len(declared.datasets)
-    config.print_stdout(
-        "datasync: %s valid against target_metadata (no database used)",
-        "1 dataset file is" if count == 1 else f"{count} dataset files are",
-    )
+    return found[0], declared
 
 
 def combined_metadata(target: object) -> MetaData:
@@ -278,11 +288,7 @@ def _reexport(
     name: str,
     include_secrets: bool,
 ) -> str:
-    matches = [d for d in declared.datasets if name in (d.label, d.name, d.display_path)]
-    if not matches:
-        known = ", ".join(d.label for d in declared.datasets)
-        raise DatasyncError(f"env.py declares no dataset {name!r}; it declares: {known}")
-    dataset = matches[0]
+    dataset = _declared_dataset(declared, name)
     table = _table_or_fail(connection, dataset)
     path = dataset.resolve(declared.base_dir)
     source = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -305,3 +311,43 @@ def _reexport(
         len(rows) - kept,
     )
     return text
+
+
+def schema(config: Config, dataset: str | None = None, output: str | None = None) -> dict[str, Any]:
+    """Print a JSON Schema of a dataset file, for editors (yaml-language-server).
+
+    Made from the table as env.py's ``target_metadata`` declares it, with no
+    database connection (env.py runs offline, as for ``--validate``).
+    ``dataset`` names the dataset when env.py declares several; ``output``
+    writes the schema to that file instead of printing it.
+    """
+    metadata, declared = _offline_metadata(config)
+    chosen = _declared_dataset(declared, dataset)
+    table = table_in_metadata(metadata, chosen)
+    if table is None:
+        raise DatasyncError(str(not_in_metadata_problem(chosen, metadata)))
+    document = dataset_schema(chosen, table, required_columns(table))
+    text = json.dumps(document, indent=2)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        config.print_stdout("datasync: JSON Schema of %s written to %s", chosen.label, output)
+    else:
+        config.print_stdout("%s", text)
+    return document
+
+
+def _declared_dataset(declared: DataSync, name: str | None) -> Dataset:
+    """The dataset ``name`` (its name, table or path), or the only one declared."""
+    datasets = declared.datasets
+    if name is None:
+        if len(datasets) == 1:
+            return datasets[0]
+        raise DatasyncError(
+            f"env.py declares {len(datasets)} datasets: name one with --dataset "
+            f"({', '.join(d.label for d in datasets)})"
+        )
+    for candidate in datasets:
+        if name in (candidate.label, candidate.name, candidate.table, candidate.display_path):
+            return candidate
+    known = ", ".join(d.label for d in datasets)
+    raise DatasyncError(f"env.py declares no dataset {name!r}; it declares: {known}")

@@ -104,7 +104,7 @@ def plan_dataset(
         problems: list[Problem] = []
         listed = _rows_by_key_class(earlier, key_columns, rules, same)
         theirs = _rows_by_key_class(later, key_columns, rules, same)
-        required = _required_columns(table)
+        required = required_columns(table)
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
@@ -313,7 +313,7 @@ def _generates_its_own_key(table: Table, column: Column[Any]) -> bool:
     )
 
 
-def _required_columns(table: Table) -> list[str]:
+def required_columns(table: Table) -> list[str]:
     """The columns a new row must write: NOT NULL, and nothing fills them in."""
     return [
         column.name
@@ -329,7 +329,7 @@ def _required_columns(table: Table) -> list[str]:
 def _missing_required(
     table: Table, values: dict[str, Any], position: Position, label: str, dataset: Dataset
 ) -> list[Problem]:
-    missing = [name for name in _required_columns(table) if name not in values]
+    missing = [name for name in required_columns(table) if name not in values]
     if not missing:
         return []
     one = len(missing) == 1
