@@ -26,6 +26,7 @@ from .dataset import Dataset
 from .display import redact_problems
 from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
+from .notify import send as send_notification
 from .planner import plan_dataset
 from .report import SyncReport
 from .rows import LoadedFile
@@ -135,6 +136,7 @@ def sync(
     dry_run: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     nested: bool | None = None,
+    notify: str | None = None,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
 
@@ -144,6 +146,8 @@ def sync(
     returning.  A dry run is always rolled back, and read-only on PostgreSQL.
     ``nested`` overrides whether an open transaction is someone else's to
     commit (the env.py integration knows; the default guesses yes).
+    ``notify`` names a PostgreSQL channel told of the changed keys when the
+    sync commits (`alembic_datasync.notify`).
     """
     with (
         refusals_explained(connection),
@@ -155,6 +159,8 @@ def sync(
         if not dry_run:
             write_plans(connection, report.datasets)
             report.applied = True
+            if notify:
+                send_notification(connection, notify, report)
     return report
 
 

@@ -38,6 +38,22 @@ class SyncReport:
             lines.extend(plan_lines(plan))
         return lines
 
+    def changed_keys(self) -> dict[str, dict[str, list[list[Any]]]]:
+        """Per dataset with changes: the keys it created, updated and deleted.
+
+        What an application needs to drop its cached copies of exactly those
+        rows; keys are lists (one value per key column), values as stored.
+        """
+        return {
+            plan.dataset.label: {
+                "created": [list(change.key) for change in plan.creates],
+                "updated": [list(change.key) for change in plan.updates],
+                "deleted": [list(change.key) for change in plan.deletes],
+            }
+            for plan in self.datasets
+            if plan.has_changes
+        }
+
     def __repr__(self) -> str:
         # What a plan holds stays out of sight (secrets): the summary says enough.
         state = "applied" if self.applied else "planned"
