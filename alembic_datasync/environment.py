@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData
 
 from .api import sync
 from .dataset import Dataset
 from .errors import DatasyncError
 from .files import DEFAULT_MAX_FILE_SIZE
 from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
+from .offline import offline_script
 from .report import SyncReport
 
 if TYPE_CHECKING:
@@ -142,10 +144,15 @@ class DataSync:
         # A sync that wrote, until env.py's transaction block has committed it.
         self._written: SyncReport | None = None
         if self.environment.is_offline_mode():
-            if self._command() == "upgrade":
+            if self._command() != "upgrade":
+                pass
+            elif self._x_argument() == "sql":
+                self._write_script_after_migrations()
+            else:
                 log.info(
                     "datasync: skipped: offline (--sql) mode has no database to sync; "
-                    "run `alembic datasync` against the database"
+                    "add -x datasync=sql to write the sync as SQL after the migrations, "
+                    "or run `alembic datasync` against the database"
                 )
         else:
             self._wrap_transaction_block(lock=lock and self._takes_lock())
@@ -192,6 +199,49 @@ class DataSync:
         if lock:
             environment.configure = configure_locked  # type: ignore[method-assign]
         environment.begin_transaction = begin_transaction_then_unlock  # type: ignore[method-assign]
+
+    def _write_script_after_migrations(self) -> None:
+        """``upgrade --sql -x datasync=sql``: the sync's SQL, inside the migrations' transaction."""
+        environment = self.environment
+        begin_transaction = environment.begin_transaction
+
+        @contextmanager
+        def begin_transaction_then_script(*args: Any, **kwargs: Any) -> Iterator[None]:
+            with begin_transaction(*args, **kwargs):
+                yield
+                self._write_script()
+
+        environment.begin_transaction = begin_transaction_then_script  # type: ignore[method-assign]
+
+    def _write_script(self) -> None:
+        migration_context = self.environment.get_context()
+        destination = str(self.environment.context_opts.get("destination_rev") or "")
+        heads = set(self.environment.script.get_heads())
+        output = migration_context.impl.static_output
+        if destination not in ("head", "heads") and {destination} != heads:
+            output(f"-- datasync: skipped, {destination} is not the head; datasets sync at head")
+            return
+        script = offline_script(
+            self.datasets,
+            migration_context.opts.get("target_metadata") or MetaData(),
+            migration_context.dialect.name,
+            base_dir=self.base_dir,
+            strict=self.strict,
+            max_file_size=self.max_file_size,
+        )
+        output("-- datasync: the datasets, written idempotently (alembic_datasync)")
+        # Without transactional DDL, Alembic's script has no transaction for
+        # the data to be in: the sync's part gets one of its own, all or nothing.
+        own_transaction = not migration_context.impl.transactional_ddl
+        if own_transaction:
+            migration_context.impl.emit_begin()
+        for statement in script:
+            if isinstance(statement, str):
+                output(statement)
+            else:
+                migration_context.execute(statement)
+        if own_transaction:
+            migration_context.impl.emit_commit()
 
     def _after_commit(self) -> None:
         """Tell the ``on_change`` hooks what the committed sync wrote; a failing hook is logged."""
