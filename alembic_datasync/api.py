@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Table
 
-from .check import check_file
+from .check import check_file, shared_rows
 from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
@@ -28,6 +28,7 @@ from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
 from .keys import describe_key
 from .model import Metadata, carry_model_defaults, model_in_metadata
+from .notify import send as send_notification
 from .planner import plan_dataset
 from .report import SyncReport
 from .rows import LoadedFile
@@ -35,9 +36,11 @@ from .tables import (
     column_rules,
     missing_required_problem,
     missing_table_problem,
+    non_transactional_problem,
     not_in_metadata_problem,
     reflect_table,
     table_in_metadata,
+    unique_keys,
 )
 from .transaction import unit_of_work
 from .writer import refusals_explained, write_plans
@@ -81,8 +84,12 @@ def plan(
             f"{missing}; table {missing.dataset!r} left unchanged"
         ),
     )
+    reflected: dict[tuple[str | None, str], Table | None] = {}
     for file in files:
-        table = reflect_table(connection, file.dataset)
+        where = (file.dataset.schema, file.dataset.table)
+        if where not in reflected:
+            reflected[where] = reflect_table(connection, file.dataset)
+        table = reflected[where]
         if table is None:
             problems.append(missing_table_problem(file.dataset, "in the database"))
             problems.extend(file.problems)
@@ -100,12 +107,25 @@ def plan(
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
         ready.append((checked.valid, table, rules, model is not None))
     plans = []
-    for valid, table, rules, model_known in ready:
+    for number, (valid, table, rules, model_known) in enumerate(ready):
+        # Other datasets of the same table: their rows are theirs (never pruned
+        # here), and a row written by two files is a problem.
         dataset_plan, plan_problems = plan_dataset(
-            connection, valid, table, rules, model_known=model_known, audit=audit
+            connection,
+            valid,
+            table,
+            rules,
+            unique=unique_keys(table, connection),
+            earlier=[other for other, same, *_ in ready[:number] if same is table],
+            later=[other for other, same, *_ in ready[number + 1 :] if same is table],
+            model_known=model_known,
+            audit=audit,
         )
         plans.append(dataset_plan)
         problems.extend(plan_problems)
+        if dataset_plan.has_changes:
+            refused = non_transactional_problem(valid.dataset, table)
+            problems.extend([refused] if refused else [])
     if problems:
         ordered = in_file_order(problems, [d.display_path for d in datasets])
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
@@ -137,6 +157,7 @@ def sync(
     dry_run: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     nested: bool | None = None,
+    notify: str | None = None,
     audit: bool = False,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
@@ -149,6 +170,8 @@ def sync(
     returning.  A dry run is always rolled back, and read-only on PostgreSQL.
     ``nested`` overrides whether an open transaction is someone else's to
     commit (the env.py integration knows; the default guesses yes).
+    ``notify`` names a PostgreSQL channel told of the changed keys when the
+    sync commits (`alembic_datasync.notify`).
     """
     with (
         refusals_explained(connection),
@@ -166,6 +189,8 @@ def sync(
         if not dry_run:
             write_plans(connection, report.datasets)
             report.applied = True
+            if notify:
+                send_notification(connection, notify, report)
     return report
 
 
@@ -197,6 +222,7 @@ def validate_datasets(
         strict=strict,
         warn=lambda missing: log.warning("datasync: warning: %s; not validated", missing),
     )
+    checked: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
     for file in files:
         dataset = file.dataset
         table = table_in_metadata(metadata, dataset)
@@ -205,9 +231,10 @@ def validate_datasets(
             problems.extend(file.problems)
             continue
         # No dialect: each type's rules as declared, the same on every database.
-        checked = check_file(file, table, column_rules(table, ""))
-        found = list(checked.problems)
-        for row in checked.valid.rows:
+        rules = column_rules(table, "")
+        result = check_file(file, table, rules)
+        found = list(result.problems)
+        for row in result.valid.rows:
             problem = missing_required_problem(
                 table,
                 row.values,
@@ -220,5 +247,7 @@ def validate_datasets(
             if problem is not None:
                 found.append(problem)
         problems.extend(in_file_order(found))
+        checked.append((result.valid, table, rules))
+    problems.extend(shared_rows(checked))
     if problems:
         raise InvalidDatasets(redact_problems(problems, read.secret_values()), writes=False)

@@ -10,16 +10,18 @@ database at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Column, Table
 
 from .column_types import ValueRule
+from .csvload import typed_cells
 from .dataset import Dataset
 from .display import did_you_mean
-from .errors import Problem, in_file_order
-from .keys import describe_key, key_of
+from .errors import Position, Problem, in_file_order
+from .keys import describe_key, key_of, same_key_problem
 from .rows import LoadedFile, Row
 
 
@@ -29,14 +31,6 @@ class CheckedFile:
 
     problems: list[Problem]
     valid: LoadedFile
-
-
-def validate_rows(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> list[Problem]:
-    """Every problem of ``loaded``'s rows against ``table``; empty when the rows can be synced.
-
-    Includes the problems found while loading the file, all in file order.
-    """
-    return check_file(loaded, table, rules).problems
 
 
 def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> CheckedFile:
@@ -61,9 +55,22 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
             )
     if len(problems) > len(loaded.problems):
         return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), []))
+    # A CSV header's unknown column is one problem, at the header, not one a row.
+    unknown_in_header = [name for name in loaded.header if name not in table.c]
+    for name in unknown_in_header:
+        problems.append(
+            Problem(
+                Position(dataset.display_path, *loaded.header[name]),
+                _unknown_column(name, table, dataset.label),
+            )
+        )
     valid: list[Row] = []
     first_row_of_key: dict[tuple[Any, ...], Row] = {}
     for row in loaded.rows:
+        if loaded.cells_are_text:
+            typed_cells(row, table)
+            for name in unknown_in_header:
+                del row.values[name]
         unusable = _value_problems(row, table, rules, dataset.label, problems)
         missing = [c for c in dataset.key_columns if row.values.get(c) is None]
         if missing:
@@ -111,11 +118,7 @@ def _value_problems(
         if column is None:
             unusable.add(column_name)
             problems.append(
-                Problem(
-                    row.position_of(column_name),
-                    f"unknown column {column_name!r} for table {label!r}"
-                    f"{did_you_mean(column_name, (c.name for c in table.c))}",
-                )
+                Problem(row.position_of(column_name), _unknown_column(column_name, table, label))
             )
             continue
         if value is None:
@@ -137,4 +140,34 @@ def _null_problem(column: Column[Any]) -> str | None:
     return (
         f"{column.name} cannot be null (the column is NOT NULL); write a value, or leave the "
         f"column out to keep what the table has"
+    )
+
+
+def shared_rows(files: Sequence[tuple[LoadedFile, Table, dict[str, ValueRule]]]) -> list[Problem]:
+    """Rows that two datasets of one table both write, at the row of the later one.
+
+    Keys are compared as Python compares them; the sync also asks the
+    database, which may call more keys equal (`matching`).
+    """
+    problems: list[Problem] = []
+    first_of_table: dict[int, dict[tuple[Any, ...], Row]] = {}
+    for file, table, rules in files:
+        seen = first_of_table.setdefault(id(table), {})
+        own: dict[tuple[Any, ...], Row] = {}
+        for row in file.rows:
+            key = key_of(row, file.dataset.key_columns, rules)
+            if key is None:
+                continue
+            first = seen.get(key)
+            if first is not None:
+                problems.append(same_key_problem(row, first, file.dataset))
+            own.setdefault(key, row)
+        for key, row in own.items():
+            seen.setdefault(key, row)
+    return problems
+
+
+def _unknown_column(name: str, table: Table, label: str) -> str:
+    return f"unknown column {name!r} for table {label!r}" + did_you_mean(
+        name, (c.name for c in table.c)
     )

@@ -171,7 +171,7 @@ def _to_decimal(value: Any) -> Any:
     return value
 
 
-def _is_mysql_boolean(column_type: TypeEngine[Any], dialect: str) -> bool:
+def is_mysql_boolean(column_type: TypeEngine[Any], dialect: str) -> bool:
     """MySQL and MariaDB spell BOOLEAN as TINYINT(1), and reflect it so."""
     return (
         dialect in ("mysql", "mariadb")
@@ -313,10 +313,10 @@ def rule_for(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
 def _rule_parts(column_type: TypeEngine[Any], dialect: str) -> tuple[Convert, Convert, str, Judge]:
     # The one table of column-type rules.  Order matters: Float is a Numeric,
     # Enum and CHAR are Strings, MySQL's BOOLEAN is an integer type.
-    if isinstance(column_type, sqltypes.Boolean) or _is_mysql_boolean(column_type, dialect):
+    if isinstance(column_type, sqltypes.Boolean) or is_mysql_boolean(column_type, dialect):
         return _boolean, _then(_boolean, _strict), "true or false", _judge_boolean
     if isinstance(column_type, sqltypes.Integer):
-        low, high = _integer_range(column_type)
+        low, high = integer_range(column_type)
         return _integer, _then(_integer, _strict), "a whole number", _judge_integer(low, high)
     if isinstance(column_type, sqltypes.Float):
         single = _is_single_precision(column_type, dialect)
@@ -407,7 +407,7 @@ def _judge_boolean(value: Any) -> str | None:
     return _kind_of(value)
 
 
-def _integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
+def integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
     """The values the declared type holds, as PostgreSQL and MySQL enforce them.
 
     SQLite stores any 64-bit integer whatever the declared type; holding it to

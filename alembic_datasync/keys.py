@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .column_types import ValueRule
+from .dataset import Dataset
+from .errors import Problem
 from .rows import Row
 
 
@@ -28,4 +30,24 @@ def describe_key(row: Row, key_columns: tuple[str, ...]) -> str:
 
 def key_label(key: tuple[Any, ...]) -> str:
     """A key as the plan shows it: ``intent_classification``, or ``acme, dark_mode``."""
-    return ", ".join(str(value) for value in key)
+    return ", ".join("null" if value is None else str(value) for value in key)
+
+
+def same_key_problem(row: Row, first: Row, dataset: Dataset) -> Problem:
+    """Two rows, of one file or of two datasets of one table, whose keys are one key."""
+    label = describe_key(row, dataset.key_columns)
+    other = describe_key(first, dataset.key_columns)
+    if first.position.path != row.position.path:
+        spelled = "" if label == other else f" as {other!r}"
+        return Problem(
+            row.position,
+            f"row {label!r} is also written by another dataset of table {dataset.label!r}, "
+            f"at {first.position}{spelled}; a row belongs to one dataset file: remove it from "
+            f"one of them",
+        )
+    return Problem(
+        row.position,
+        f"key {label!r} is the same key to the database as {other!r} at line "
+        f"{first.position.line} (the key column compares them as equal, e.g. ignoring case, "
+        f"accents or trailing spaces); remove one of the rows",
+    )

@@ -138,7 +138,7 @@ def carry_model_defaults(table: Table, model: Table, dialect: Dialect) -> None:
         convert = _value_converter(model_column.type, column.type, dialect)
         for generator, for_update in ((model_column.default, False), (model_column.onupdate, True)):
             if isinstance(generator, ColumnDefault):
-                _attach(column, _converted(generator, convert), for_update)
+                _attach(column, _converted(column.name, generator, convert), for_update)
 
 
 def _attach(column: Column[Any], generator: ColumnDefault, for_update: bool) -> None:
@@ -149,20 +149,39 @@ def _attach(column: Column[Any], generator: ColumnDefault, for_update: bool) -> 
         column.default = generator
 
 
-def _converted(generator: ColumnDefault, convert: Convert | None) -> ColumnDefault:
-    """A new `ColumnDefault` of ``generator``'s value, passed through ``convert``."""
+class ModelDefaultFailed(Exception):
+    """A default or onupdate callable of the model raised: its column and what it said."""
+
+    def __init__(self, column: str, for_update: bool, error: Exception) -> None:
+        what = "onupdate" if for_update else "default"
+        super().__init__(
+            f"the model's {what} for {column!r} failed: {type(error).__name__}: {error}"
+        )
+
+
+def _converted(column: str, generator: ColumnDefault, convert: Convert | None) -> ColumnDefault:
+    """A new `ColumnDefault` of ``generator``'s value, passed through ``convert``.
+
+    A callable raising is reported as `ModelDefaultFailed`, naming the column,
+    so that the sync can tell it from a value the database refused.
+    """
     arg: Any = generator.arg
-    if convert is not None and generator.is_callable:
+    for_update = generator.for_update
+    if generator.is_callable:
         original = arg
 
         # SQLAlchemy wrapped a callable of no argument as one of the context.
-        def converted(context: Any) -> Any:
-            return convert(original(context))
+        def generated(context: Any) -> Any:
+            try:
+                value = original(context)
+                return value if convert is None else convert(value)
+            except Exception as exc:
+                raise ModelDefaultFailed(column, for_update, exc) from exc
 
-        arg = converted
+        arg = generated
     elif convert is not None and generator.is_scalar:
         arg = convert(arg)
-    made: ColumnDefault = ColumnDefault(arg, for_update=generator.for_update)
+    made: ColumnDefault = ColumnDefault(arg, for_update=for_update)
     return made
 
 

@@ -7,100 +7,59 @@ where the table already returns the file's value with the file's type.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Column, ColumnDefault, Connection, Select, Table, select
 
 from .collector import collector_paused
 from .column_types import Convert, ValueRule
 from .dataset import Dataset
-from .errors import Position, Problem
-from .keys import describe_key, key_label, key_of
+from .errors import Problem
+from .keys import describe_key, key_label, key_of, same_key_problem
+from .matching import KeyClasses, loose_key_columns
 from .model import generated_columns
-from .rows import LoadedFile
-from .tables import missing_required_problem, required_columns
-
-Action = Literal["create", "update", "delete"]
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnChange:
-    """One column of one row changing from ``old`` (in the table) to ``new`` (in the file)."""
-
-    column: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RowChange:
-    """A row the sync writes.
-
-    ``key`` holds the key as the table stores it (for an update or delete) or
-    as the file writes it (for a create).  ``values`` are the values a create
-    inserts; ``changes`` the columns an update sets.  ``position`` is where the
-    row is written in the file (None for a delete).  ``generated`` names the
-    columns of a create whose values the model's defaults make up as the row
-    is written (a ``default_factory=uuid.uuid4`` key, a timestamp): the plan
-    shows them as ``(generated)``.
-    """
-
-    action: Action
-    key: tuple[Any, ...]
-    label: str
-    values: dict[str, Any] = field(default_factory=dict)
-    changes: tuple[ColumnChange, ...] = ()
-    position: Position | None = None
-    generated: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class UnmanagedValue:
-    """A value set in the table in a column the file does not write for that row.
-
-    The sync never touches it; ``alembic datasync --check`` reports it.
-    """
-
-    key: tuple[Any, ...]
-    label: str
-    column: str
-    value: Any
+from .order import insert_levels
+from .plans import ColumnChange, DatasetPlan, RowChange, UnmanagedValue
+from .rows import LoadedFile, Row
+from .tables import (
+    UniqueKey,
+    enforces_unique,
+    missing_required_problem,
+    required_columns,
+    self_references,
+)
 
 
 @dataclass(slots=True)
-class DatasetPlan:
-    """What syncing one dataset does.
+class _TableRows:
+    """The table's rows that a file can name, by canonical key; and the rest, counted."""
 
-    When planned with ``audit`` (``--check``, ``--dry-run``), it also holds
-    what the sync leaves alone: ``unlisted``, the keys of rows in the table
-    that the file does not list (kept, as the dataset does not prune), and
-    ``unmanaged``, values set in columns the file does not write for that row.
-    """
+    by_key: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: Keys held by more than one row (a key with no unique constraint): how many rows.
+    repeated: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
+    #: Rows with a NULL in a key column: no file can name them.
+    unkeyed: int = 0
 
-    dataset: Dataset
-    table: Table
-    total: int
-    unchanged: int = 0
-    creates: list[RowChange] = field(default_factory=list)
-    updates: list[RowChange] = field(default_factory=list)
-    deletes: list[RowChange] = field(default_factory=list)
-    audited: bool = False
-    unlisted: list[tuple[Any, ...]] = field(default_factory=list)
-    unmanaged: list[UnmanagedValue] = field(default_factory=list)
 
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.creates or self.updates or self.deletes)
-
-    @property
-    def changes(self) -> list[RowChange]:
-        """Every row change, in the order a reviewer reads them: file order, deletes last."""
-        in_file = sorted(
-            self.creates + self.updates,
-            key=lambda change: change.position.line if change.position else 0,
-        )
-        return in_file + self.deletes
+def _table_rows(
+    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
+) -> _TableRows:
+    """The table's rows (key and written columns) by canonical key, duplicates set apart."""
+    found = _TableRows()
+    width = len(key_rules)
+    for row in connection.execute(query):
+        if any(value is None for value in row[:width]):
+            found.unkeyed += 1
+            continue
+        key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
+        earlier = found.by_key.get(key)
+        if earlier is None:
+            found.by_key[key] = row
+        else:
+            found.repeated.setdefault(key, [earlier]).append(row)
+    return found
 
 
 def plan_dataset(
@@ -109,46 +68,80 @@ def plan_dataset(
     table: Table,
     rules: dict[str, ValueRule],
     *,
+    unique: Sequence[UniqueKey] = (),
+    earlier: Sequence[LoadedFile] = (),
+    later: Sequence[LoadedFile] = (),
     model_known: bool = False,
     audit: bool = False,
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
 
-    Also returns the problems of new rows that could not be inserted as written.
-    ``table`` carries the model's defaults (``model_known``: a model was
-    found).  ``audit`` also reads what the sync leaves alone (see `DatasetPlan`).
+    Also returns the problems only the database can reveal: a new row that
+    could not be inserted as written, two keys the database considers one,
+    a key held by several rows of the table.  ``unique`` are the table's
+    unique keys (`tables.unique_keys`); ``earlier`` and ``later`` the other
+    datasets of the same table, in declaration order: their rows are never
+    pruned by this one, and a row this file shares with them is a problem,
+    reported by whichever of the two is declared later.  ``table`` carries
+    the model's defaults (``model_known``: a model was found).  ``audit``
+    also reads what the sync leaves alone (see `DatasetPlan`).
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
+    # Deleting rows of a table that refers to itself goes leaves first: the
+    # writer needs each deleted row's references.
+    referring = (
+        [c for r in self_references(table) for c in (*r.columns, *r.referred)]
+        if dataset.prune
+        else []
+    )
+    selected += [c for c in dict.fromkeys(referring) if c not in selected]
     audited = [c.name for c in table.columns if c.name not in key_columns and _auditable(c)]
     if audit:
         selected += [c for c in audited if c not in selected]
+    where = {column: index for index, column in enumerate(selected)}
     query = select(*(table.c[c] for c in selected))
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
+    key_unique = enforces_unique(list(unique), key_columns)
+    elsewhere = [*earlier, *later]
     with collector_paused():
-        existing = _existing_rows(connection, query, key_rules)
-        plan = DatasetPlan(dataset, table, total=len(loaded.rows), audited=audit)
+        existing = _table_rows(connection, query, key_rules)
+        keys = [key_of(row, key_columns, rules) for row in loaded.rows]
+        same = _key_classes(connection, table, loaded, existing, keys, rules, key_unique, elsewhere)
+        rows_of_class = _rows_by_class(existing, same)
+        plan = DatasetPlan(
+            dataset, table, total=len(loaded.rows), unique_keys=list(unique), audited=audit
+        )
         problems: list[Problem] = []
-        seen: set[tuple[Any, ...]] = set()
+        listed = _rows_by_key_class(earlier, key_columns, rules, same)
+        theirs = _rows_by_key_class(later, key_columns, rules, same)
         required = required_columns(table)
         generated: dict[frozenset[str], tuple[str, ...]] = {}
-        where = {column: index for index, column in enumerate(selected)}
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
             for i, column in enumerate(compared)
         }
-        for row in loaded.rows:
-            row_key = key_of(row, key_columns, rules)
+        for row, row_key in zip(loaded.rows, keys, strict=True):
             assert row_key is not None  # validated
-            seen.add(row_key)
-            db_row = existing.get(row_key)
-            if db_row is None:
+            klass = same(row_key)
+            first = listed.get(klass)
+            if first is not None:
+                problems.append(same_key_problem(row, first, dataset))
+                continue
+            if klass in theirs:
+                continue  # a later dataset of this table reports it
+            listed[klass] = row
+            matches = rows_of_class.get(klass, [])
+            if len(matches) > 1:
+                problems.append(_repeated_key_problem(row, len(matches), dataset))
+                continue
+            if not matches:
                 label = describe_key(row, key_columns)
                 values = {c: rules[c].to_db(v) for c, v in row.values.items()}
                 if any(c not in values for c in required):
@@ -177,6 +170,7 @@ def plan_dataset(
                     )
                 )
                 continue
+            db_row = matches[0]
             if audit:
                 plan.unmanaged.extend(
                     _unmanaged_values(row.values, db_row, audited, where, table, rules, width)
@@ -195,26 +189,40 @@ def plan_dataset(
             else:
                 plan.unchanged += 1
 
+    _, cycle = insert_levels(plan)
+    if cycle:
+        problems.append(_cycle_problem(cycle, dataset))
+    if existing.unkeyed:
+        plan.notes.append(
+            f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
+            f"{'have' if existing.unkeyed != 1 else 'has'} a null key, which no dataset file "
+            f"can name: left alone"
+        )
     if audit and not dataset.prune:
         plan.unlisted = sorted(
             (
-                tuple(found[:width])
-                for found_key, found in existing.items()
-                if found_key not in seen
+                tuple(table_row[:width])
+                for klass, table_rows in rows_of_class.items()
+                if klass not in listed and klass not in theirs
+                for table_row in table_rows
             ),
             key=key_label,
         )
     if dataset.prune:
+        kept = len(existing.by_key) + sum(len(rows) - 1 for rows in existing.repeated.values())
         if loaded.rows or dataset.allow_empty:
-            for existing_key, existing_row in existing.items():
-                if existing_key not in seen:
-                    db_key = tuple(existing_row[:width])
-                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key)))
-        elif existing:
+            for klass, table_rows in rows_of_class.items():
+                if klass in listed or klass in theirs:
+                    continue
+                for table_row in table_rows:
+                    db_key = tuple(table_row[:width])
+                    references = {c: table_row[selected.index(c)] for c in referring}
+                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key), references))
+        elif kept:
             problems.append(
                 Problem(
                     dataset.display_path,
-                    f"the file has no rows, and pruning would delete all {len(existing)} rows of "
+                    f"the file has no rows, and pruning would delete all {kept} rows of "
                     f"{dataset.label!r}; if that is what you want, declare the dataset with "
                     f"allow_empty=True",
                 )
@@ -222,18 +230,96 @@ def plan_dataset(
     return plan, problems
 
 
-def _existing_rows(
-    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
-) -> dict[tuple[Any, ...], Any]:
-    """The table's rows (key and written columns), by canonical key."""
-    result = connection.execute(query)
-    if len(key_rules) == 1:
-        canonical = key_rules[0].canonical
-        return {(canonical(found[0]),): found for found in result}
-    return {
-        tuple(rule.canonical(value) for rule, value in zip(key_rules, found, strict=False)): found
-        for found in result
-    }
+def _key_classes(
+    connection: Connection,
+    table: Table,
+    loaded: LoadedFile,
+    existing: _TableRows,
+    keys: list[tuple[Any, ...] | None],
+    rules: dict[str, ValueRule],
+    key_unique: bool,
+    elsewhere: Sequence[LoadedFile],
+) -> Callable[[tuple[Any, ...]], Any]:
+    """How keys the database considers equal are told apart: key -> its class.
+
+    The identity where the database compares the key exactly, or where every
+    key of the file is already in the table and the table enforces the key
+    (it cannot then hold two keys the database calls equal).
+    """
+    key_columns = loaded.dataset.key_columns
+    unmatched = any(key is not None and key not in existing.by_key for key in keys)
+    if not (unmatched or elsewhere or not key_unique):
+        return _same_key
+    loose = loose_key_columns(connection, table, key_columns)
+    if not loose:
+        return _same_key
+    width = len(key_columns)
+    candidates = {key: tuple(row[:width]) for key, row in existing.by_key.items()}
+    for file in (loaded, *elsewhere):
+        for row in file.rows:
+            key = key_of(row, key_columns, rules)
+            if key is not None:
+                raw = tuple(rules[c].to_db(row.values[c]) for c in key_columns)
+                candidates.setdefault(key, raw)
+    classes = KeyClasses(connection, loose, {name: key_columns.index(name) for name in loose})
+    classes.add(candidates.items())
+    return classes.representative
+
+
+def _same_key(key: tuple[Any, ...]) -> Any:
+    return key
+
+
+def _rows_by_key_class(
+    files: Sequence[LoadedFile],
+    key_columns: tuple[str, ...],
+    rules: dict[str, ValueRule],
+    same: Callable[[tuple[Any, ...]], Any],
+) -> dict[Any, Row]:
+    """The first row of ``files`` in each key class."""
+    rows: dict[Any, Row] = {}
+    for file in files:
+        for row in file.rows:
+            key = key_of(row, key_columns, rules)
+            if key is not None:
+                rows.setdefault(same(key), row)
+    return rows
+
+
+def _rows_by_class(
+    existing: _TableRows, same: Callable[[tuple[Any, ...]], Any]
+) -> dict[Any, list[Any]]:
+    """The table's rows by key class: more than one where the table repeats a key."""
+    grouped: dict[Any, list[Any]] = {}
+    for key, row in existing.by_key.items():
+        grouped.setdefault(same(key), []).extend(existing.repeated.get(key, [row]))
+    return grouped
+
+
+def _cycle_problem(cycle: list[RowChange], dataset: Dataset) -> Problem:
+    """New rows that refer to each other, so that none can be inserted first."""
+    first, *others = cycle
+    listed = ", ".join(f"{change.label!r} ({change.position})" for change in others)
+    return Problem(
+        first.position,
+        f"new row {first.label!r} and new row{'s' if len(others) > 1 else ''} {listed} of "
+        f"{dataset.label!r} refer to each other in a cycle through the table's foreign key to "
+        f"itself, so no order of inserts can write them: leave one reference out until the "
+        f"rows exist (a later change adds it), or make the foreign key DEFERRABLE INITIALLY "
+        f"DEFERRED",
+    )
+
+
+def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:
+    """A row whose key the table holds more than once."""
+    label = describe_key(row, dataset.key_columns)
+    columns = ", ".join(dataset.key_columns)
+    return Problem(
+        row.position,
+        f"the table {dataset.label!r} has {count} rows with the key {label!r} (nothing makes "
+        f"({columns}) unique), so the sync cannot tell which one this row is: delete the extra "
+        f"rows, then add a unique constraint on ({columns}) in a migration",
+    )
 
 
 #: Types whose equal values are equal under every column's rule: a value that

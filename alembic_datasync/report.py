@@ -14,7 +14,7 @@ from typing import Any
 from .display import REDACTED, SECRET, show_value
 from .errors import Position, Problem
 from .keys import key_label
-from .planner import DatasetPlan, RowChange
+from .plans import DatasetPlan, RowChange
 
 #: How the plan shows a value the model's defaults make up as a new row is written.
 GENERATED = "(generated)"
@@ -49,6 +49,30 @@ class SyncReport:
             lines.extend(plan_lines(plan))
         return lines
 
+    def changed_keys(self) -> dict[str, dict[str, list[list[Any]]]]:
+        """Per dataset with changes: the keys it created, updated and deleted.
+
+        What an application needs to drop its cached copies of exactly those
+        rows; keys are lists (one value per key column), values as stored.
+        """
+        return {
+            plan.dataset.label: {
+                "created": [list(change.key) for change in plan.creates],
+                "updated": [list(change.key) for change in plan.updates],
+                "deleted": [list(change.key) for change in plan.deletes],
+            }
+            for plan in self.datasets
+            if plan.has_changes
+        }
+
+    def __repr__(self) -> str:
+        # What a plan holds stays out of sight (secrets): the summary says enough.
+        state = "applied" if self.applied else "planned"
+        return f"<SyncReport {state}: {'; '.join(self.summary_lines()) or 'no datasets'}>"
+
+    def __str__(self) -> str:
+        return self.render()
+
     def render(self, max_rows: int | None = None) -> str:
         """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each).
 
@@ -57,6 +81,7 @@ class SyncReport:
         lines = [f"datasync: warning: {warning}" for warning in self.warnings]
         for plan in self.datasets:
             lines.append(summary_line(plan, self.applied))
+            lines.extend(f"  note: {note}" for note in plan.notes)
             lines.extend(f"  {line}" for line in plan_lines(plan, max_rows))
             lines.extend(f"  {line}" for line in audit_lines(plan))
         return "\n".join(lines)
@@ -269,6 +294,7 @@ def dataset_json(plan: DatasetPlan) -> dict[str, Any]:
             "unchanged": plan.unchanged,
         },
         "changes": [_change_json(plan, change) for change in plan.changes],
+        "notes": list(plan.notes),
     }
     if plan.audited:
         document["not_in_file"] = {

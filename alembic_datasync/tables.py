@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import JSON, Connection, MetaData, Table, text
+from sqlalchemy import JSON, Connection, MetaData, Table, UniqueConstraint, text
 from sqlalchemy import exc as sa_exc
 
 from .column_types import ValueRule, rule_for
 from .dataset import Dataset
-from .display import did_you_mean
+from .display import did_you_mean, listing
 from .errors import Position, Problem
 from .model import Metadata, fills_itself, metadata_tables, model_in_metadata
 
@@ -87,7 +89,7 @@ def missing_required_problem(
     missing = [name for name in required_columns(table) if name not in written]
     if not missing:
         return None
-    names = ", ".join(map(repr, missing))
+    names = listing(missing)
     one = len(missing) == 1
     where = "in the model or the database" if model_known else "in the database"
     advice: list[str] = []
@@ -96,7 +98,7 @@ def missing_required_problem(
     if keys:
         advice.append(
             f"a generated key needs a default, not a value in the file: give "
-            f"{', '.join(map(repr, keys))} one in the model (default=uuid.uuid4, or "
+            f"{listing(keys)} one in the model (default=uuid.uuid4, or "
             f"default_factory= in SQLModel) or in the database (server_default=, an identity)"
         )
     if others:
@@ -143,4 +145,134 @@ def not_in_metadata_problem(dataset: Dataset, metadata: Metadata | None) -> Prob
         f"{did_you_mean(dataset.table, (t.name for t in metadata_tables(metadata)))}; "
         f"define its model, import the module that does in env.py, or fix the table name "
         f"in Dataset(...)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueKey:
+    """A set of columns the table holds unique: its primary key, a constraint or an index.
+
+    ``partial``: enforced only on the rows a WHERE selects (a partial index);
+    ``deferrable``: a constraint checked at commit, which ON CONFLICT cannot use.
+    """
+
+    columns: frozenset[str]
+    partial: bool = False
+    deferrable: bool = False
+
+
+def unique_keys(table: Table, connection: Connection | None = None) -> list[UniqueKey]:
+    """Every unique key of ``table``; with ``connection``, PostgreSQL's deferrable ones marked."""
+    deferrable = _deferrable_constraints(connection, table) if connection is not None else set()
+    keys = [UniqueKey(frozenset(table.primary_key.columns.keys()))]
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            keys.append(
+                UniqueKey(
+                    frozenset(constraint.columns.keys()),
+                    deferrable=bool(constraint.deferrable) or constraint.name in deferrable,
+                )
+            )
+    for index in table.indexes:
+        if index.unique:
+            partial = any(
+                options.get("where") is not None
+                for name, options in index.dialect_options.items()
+                if name in ("postgresql", "sqlite")
+            )
+            keys.append(UniqueKey(frozenset(index.columns.keys()), partial=partial))
+    return [key for key in keys if key.columns]
+
+
+def _deferrable_constraints(connection: Connection, table: Table) -> set[str]:
+    """Names of the table's DEFERRABLE unique and primary key constraints (PostgreSQL)."""
+    if connection.dialect.name != "postgresql":
+        return set()
+    found = connection.execute(
+        text(
+            "SELECT c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+            " JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " WHERE t.relname = :table AND n.nspname = COALESCE(:schema, current_schema())"
+            " AND c.contype IN ('u', 'p') AND c.condeferrable"
+        ),
+        {"table": table.name, "schema": table.schema},
+    )
+    return {name for (name,) in found}
+
+
+def enforces_unique(keys: list[UniqueKey], key_columns: tuple[str, ...]) -> bool:
+    """True when no two rows of the table can share a key: a full unique key within it."""
+    return any(not key.partial and key.columns <= set(key_columns) for key in keys)
+
+
+def conflict_target(keys: list[UniqueKey], key_columns: tuple[str, ...]) -> bool:
+    """True when an upsert can name the key: a full, immediate unique key on exactly it."""
+    return any(
+        not key.partial and not key.deferrable and key.columns == set(key_columns) for key in keys
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SelfReference:
+    """A foreign key of a table to itself: ``columns`` refer to ``referred`` of another row.
+
+    ``deferred``: the database checks it at commit (INITIALLY DEFERRED), so
+    rows may be written in any order.
+    """
+
+    columns: tuple[str, ...]
+    referred: tuple[str, ...]
+    deferred: bool
+
+
+def self_references(table: Table) -> list[SelfReference]:
+    """The foreign keys of ``table`` that refer to ``table`` itself."""
+    found = []
+    for constraint in table.foreign_key_constraints:
+        referred = [element.column for element in constraint.elements]
+        if referred and all(_same_table(column.table, table) for column in referred):
+            found.append(
+                SelfReference(
+                    tuple(constraint.column_keys),
+                    tuple(column.name for column in referred),
+                    (constraint.initially or "").upper() == "DEFERRED",
+                )
+            )
+    return found
+
+
+def referred_tables(table: Table) -> set[tuple[str | None, str]]:
+    """(schema, name) of every other table ``table`` has a foreign key to."""
+    found = set()
+    for constraint in table.foreign_key_constraints:
+        for element in constraint.elements:
+            other = element.column.table
+            if not _same_table(other, table):
+                found.add((other.schema or table.schema, other.name))
+    return found
+
+
+def _same_table(one: Any, other: Table) -> bool:
+    return bool(one.name == other.name and (one.schema or other.schema) == other.schema)
+
+
+#: MySQL/MariaDB storage engines that roll back: a sync into any other is refused.
+TRANSACTIONAL_ENGINES = frozenset(("innodb", "xtradb", "rocksdb", "tokudb", "ndbcluster", "ndb"))
+
+
+def non_transactional_problem(dataset: Dataset, table: Table) -> Problem | None:
+    """The problem of writing to a table whose storage engine cannot roll back, or None.
+
+    MyISAM, Aria, MEMORY... keep every row written before a refused one, so
+    "all or nothing" cannot hold: such a table is refused before anything
+    is written.
+    """
+    engine = table.kwargs.get("mysql_engine") or table.kwargs.get("mariadb_engine")
+    if not engine or str(engine).lower() in TRANSACTIONAL_ENGINES:
+        return None
+    return Problem(
+        dataset.display_path,
+        f"table {dataset.label!r} uses the {engine} storage engine, which cannot roll back: a "
+        f"sync refused half-way would leave part of the file written, so nothing is synced "
+        f"into it; convert it in a migration (ALTER TABLE {table.name} ENGINE=InnoDB)",
     )

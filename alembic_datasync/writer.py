@@ -24,7 +24,6 @@ from sqlalchemy import (
     Connection,
     MetaData,
     Table,
-    UniqueConstraint,
     and_,
     bindparam,
     select,
@@ -34,10 +33,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from .display import redact
+from .display import redact, spellings
 from .errors import ApplyFailed
-from .model import generated_value, python_generated
-from .planner import DatasetPlan, RowChange
+from .model import ModelDefaultFailed, generated_value, python_generated
+from .order import delete_levels, insert_levels, step_order
+from .plans import DatasetPlan, RowChange
+from .tables import UniqueKey, conflict_target
 from .transaction import unit_of_work
 
 # Keeps the bound parameters of one DELETE ... IN (...) well under every
@@ -130,7 +131,7 @@ def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:
             values.extend(v for c, v in change.values.items() if c in secret)
         for change in plan.updates:
             values.extend(v for c in change.changes if c.column in secret for v in (c.old, c.new))
-    return {str(v) for v in values if v is not None and str(v)}
+    return {spelled for value in values for spelled in spellings(value)}
 
 
 @dataclass(frozen=True)
@@ -144,20 +145,23 @@ class _Step:
 
     def run(self, connection: Connection, changes: list[RowChange] | None = None) -> None:
         try:
-            self.write(
-                connection, self.plan.table, self.plan.dataset.key_columns, changes or self.changes
-            )
-        except _driver_errors(connection) as exc:
+            self.write(connection, self.plan, changes or self.changes)
+        except _driver_errors(connection) + _VALUE_ERRORS as exc:
             raise _Refused(self, exc) from None
 
 
 def _steps(plans: Sequence[DatasetPlan]) -> list[_Step]:
-    # Deletes first, children (declared later) before parents, so that freed
-    # unique values and foreign keys are available to what follows.
-    steps = [_Step(plan, "delete", _delete, plan.deletes) for plan in reversed(plans)]
-    for plan in plans:
-        steps.append(_Step(plan, "update", _update, plan.updates))
-        steps.append(_Step(plan, "insert", _insert, plan.creates))
+    """The writes in the order the foreign keys allow (`order`), a level of rows a step."""
+    steps: list[_Step] = []
+    for plan, verb in step_order(plans):
+        if verb == "insert":
+            levels, cycle = insert_levels(plan)
+            # A cycle is a problem of the plan; were it written, the database decides.
+            steps.extend(_Step(plan, verb, _insert, level) for level in [*levels, cycle])
+        elif verb == "update":
+            steps.append(_Step(plan, verb, _update, plan.updates))
+        else:
+            steps.extend(_Step(plan, verb, _delete, level) for level in delete_levels(plan))
     return [step for step in steps if step.changes]
 
 
@@ -171,13 +175,13 @@ class _Refused(Exception):
 
     def describe(self, culprit: tuple[RowChange, Any] | None) -> str:
         dataset = self.step.plan.dataset
-        if _model_default_failed(self.error):
-            # Not the database: a default or onupdate of the model raised while
-            # SQLAlchemy prepared the statement.
+        failed = getattr(self.error, "orig", None)
+        if isinstance(failed, ModelDefaultFailed):
+            # Not the database: the model's code raised while SQLAlchemy
+            # prepared the statement.
             return (
                 f"{dataset.display_path}: could not {self.step.verb} rows of {dataset.label!r}: "
-                f"a default or onupdate of the model failed: "
-                f"{type(self.error.orig).__name__}: {_reason(self.error)}; nothing was written"
+                f"{failed}; nothing was written"
             )
         if culprit is None:
             return (
@@ -193,21 +197,21 @@ class _Refused(Exception):
 
 
 def _reason(error: Any) -> str:
-    """The first line of what the driver (or a model's default) said."""
+    """The first line of what the driver said (never SQLAlchemy's listing of the parameters)."""
     original = error.orig if isinstance(error, sa_exc.StatementError) else error
-    return str(original if original is not None else error).strip().splitlines()[0]
-
-
-def _model_default_failed(error: Any) -> bool:
-    """True when Python code raised before the statement reached the database."""
-    return isinstance(error, sa_exc.StatementError) and not isinstance(error, sa_exc.DBAPIError)
+    said = str(original if original is not None else error).strip()
+    return said.splitlines()[0] if said else type(original).__name__
 
 
 def _driver_errors(connection: Connection) -> tuple[type[BaseException], ...]:
-    # COPY runs on the driver's own cursor, so its errors come unwrapped.  A
-    # StatementError that is no DBAPIError is a model default that raised.
+    # COPY runs on the driver's own cursor, so its errors come unwrapped.
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
     return (sa_exc.StatementError, getattr(driver, "Error", sa_exc.DBAPIError))
+
+
+#: What a driver or a bind processor raises for a value it cannot write (a
+#: list of mixed types, text for a binary column), unwrapped by SQLAlchemy.
+_VALUE_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError, OverflowError)
 
 
 #: At most this many rows of a refused statement are tried one by one.
@@ -222,7 +226,9 @@ def _blames_a_row(connection: Connection, error: Any) -> bool:
     """True for a constraint or a value the database refused, not a lost connection."""
     if isinstance(error, sa_exc.IntegrityError | sa_exc.DataError):
         return True
-    original: Any = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    original: Any = error.orig if isinstance(error, sa_exc.StatementError) else error
+    if isinstance(original, _VALUE_ERRORS):
+        return True
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
     integrity = getattr(driver, "IntegrityError", None)
     data = getattr(driver, "DataError", None)
@@ -266,16 +272,15 @@ def _groups(changes: list[RowChange], columns_of: Any) -> dict[tuple[str, ...], 
     return groups
 
 
-def _insert(
-    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
-) -> None:
+def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
     """INSERT the new rows; the model's defaults fill, row by row, what they leave out.
 
-    SQLAlchemy applies the defaults of ``table``'s columns (the model's, see
+    SQLAlchemy applies the defaults of the plan's table (the model's, see
     `model.carry_model_defaults`) as it executes: a callable is called once
     per row of an executemany.  A COPY has no such step, so there the
     callables are called here, one value per row, and copied with the rows.
     """
+    table = plan.table
     order = {c.name: i for i, c in enumerate(table.columns)}
     columns_of = lambda change: tuple(sorted(change.values, key=order.__getitem__))  # noqa: E731
     for columns, group in _groups(changes, columns_of).items():
@@ -288,7 +293,7 @@ def _insert(
                 staged_columns = columns + tuple(column.name for column in made)
                 stage = _staged(connection, table, staged_columns, iter(rows))
                 # The upsert's update sets what the file writes, never a generated key.
-                statement = insert_statement(connection, table, key, columns)
+                statement = insert_statement(connection, plan, columns)
                 connection.execute(
                     statement.from_select(
                         staged_columns, select(*(stage.c[c] for c in staged_columns))
@@ -296,7 +301,7 @@ def _insert(
                 )
                 stage.drop(connection)
                 continue
-        statement = insert_statement(connection, table, key, columns)
+        statement = insert_statement(connection, plan, columns)
         connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
 
 
@@ -331,10 +336,8 @@ def _with_generated(
     return result
 
 
-def insert_statement(
-    connection: Connection, table: Table, key: tuple[str, ...], columns: tuple[str, ...]
-) -> Any:
-    """INSERT of ``columns``; an upsert on the key where the key is unique.
+def insert_statement(connection: Connection, plan: DatasetPlan, columns: tuple[str, ...]) -> Any:
+    """INSERT of ``columns``; an upsert on the key where a unique key names exactly it.
 
     Two syncs running at once (a deploy without the lock, or two versions of a
     rolling deploy) may both plan to create the same row; with the upsert the
@@ -343,13 +346,16 @@ def insert_statement(
     ON DUPLICATE KEY UPDATE on MySQL and MariaDB.
     """
     dialect = connection.dialect.name
-    if not has_unique_key(table, key) or dialect not in _UPSERTS:
+    table, key = plan.table, plan.dataset.key_columns
+    # A partial unique index or a deferrable constraint cannot be an ON
+    # CONFLICT target (PostgreSQL refuses the statement): plain INSERT there.
+    if not conflict_target(plan.unique_keys, key) or dialect not in _UPSERTS:
         # inline(): nothing to fetch back, so no RETURNING of generated keys.
         return table.insert().inline()
     statement = _UPSERTS[dialect](table)
     others = [c for c in columns if c not in key]
     if dialect in ("mysql", "mariadb"):
-        if _other_unique_keys_written(table, key, columns):
+        if _other_unique_keys_written(plan.unique_keys, key, columns):
             # ON DUPLICATE KEY fires on any unique key: a clash on another one
             # would silently update the wrong row instead of failing.
             return table.insert().inline()
@@ -363,48 +369,29 @@ def insert_statement(
     )
 
 
-def _unique_keys(table: Table) -> list[set[str]]:
-    """The column sets of the primary key, the unique constraints and the unique indexes."""
-    keys = [set(table.primary_key.columns.keys())]
-    keys += [
-        set(constraint.columns.keys())
-        for constraint in table.constraints
-        if isinstance(constraint, UniqueConstraint)
-    ]
-    keys += [set(index.columns.keys()) for index in table.indexes if index.unique]
-    return [key for key in keys if key]
-
-
-def has_unique_key(table: Table, key: tuple[str, ...]) -> bool:
-    """True when the primary key, a unique constraint or a unique index is exactly ``key``."""
-    return set(key) in _unique_keys(table)
-
-
 def _other_unique_keys_written(
-    table: Table, key: tuple[str, ...], columns: tuple[str, ...]
+    keys: list[UniqueKey], key: tuple[str, ...], columns: tuple[str, ...]
 ) -> bool:
     """True when an INSERT of ``columns`` could clash on a unique key other than ``key``."""
-    return any(other != set(key) and other & set(columns) for other in _unique_keys(table))
+    return any(other.columns != set(key) and other.columns & set(columns) for other in keys)
 
 
-def _update(
-    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
-) -> None:
+def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
     """UPDATE the changed columns, keyed by the key; the model's ``onupdate`` columns too.
 
-    SQLAlchemy adds the ``onupdate`` columns of ``table`` (the model's) to
-    every UPDATE it executes, a callable called once per row; through COPY
-    the callables are called here, once per row.
+    SQLAlchemy adds the ``onupdate`` columns of the plan's table (the
+    model's) to every UPDATE it executes, a callable called once per row;
+    through COPY the callables are called here, once per row.
     """
+    table, key = plan.table, plan.dataset.key_columns
     columns_of = lambda change: tuple(c.column for c in change.changes)  # noqa: E731
     for columns, group in _groups(changes, columns_of).items():
         if _copy_applies(connection, table, key + columns, group):
             made = python_generated((c for c in table.columns if c.name not in columns), True)
-            staged_columns = key + columns
             rows = _with_generated(
                 connection,
                 made,
-                staged_columns,
+                key + columns,
                 ([*ch.key, *(c.new for c in ch.changes)] for ch in group),
                 True,
             )
@@ -474,9 +461,8 @@ def _staged(
     return stage
 
 
-def _delete(
-    connection: Connection, table: Table, key: tuple[str, ...], changes: list[RowChange]
-) -> None:
+def _delete(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
+    table, key = plan.table, plan.dataset.key_columns
     columns = [table.c[k] for k in key]
     for start in range(0, len(changes), _DELETE_CHUNK):
         chunk = changes[start : start + _DELETE_CHUNK]

@@ -155,7 +155,7 @@ def test_without_the_model_a_generated_key_is_refused_with_advice_that_fits(
     with pytest.raises(InvalidDatasets) as caught:
         run(engine_with_nodes, tmp_path, "a: {model: m1, temperature: 0.1, tracing: true}\n")
     assert [str(p) for p in caught.value.problems] == [
-        "nodes.yaml:1:1: new row 'a' of 'node' cannot be created: it leaves out 'id', 'slug', 'origin', "
+        "nodes.yaml:1:1: new row 'a' of 'node' cannot be created: it leaves out 'id', 'slug', 'origin' and "
         "'created_at', which cannot be NULL and have no default in the database; a generated "
         "key needs a default, not a value in the file: give 'id' one in the model "
         "(default=uuid.uuid4, or default_factory= in SQLModel) or in the database "
@@ -259,7 +259,7 @@ def test_validation_knows_the_model_defaults_too(tmp_path: Path) -> None:
         validate_datasets([BY_NAME], bare, base_dir=tmp_path)
     assert str(caught.value.problems[0]) == (
         "nodes.yaml:1:1: row 'a' of 'node' cannot be created where it is new: it leaves out "
-        "'id', 'temperature', 'tracing', 'slug', 'origin', 'created_at', which cannot be NULL and have no "
+        "'id', 'temperature', 'tracing', 'slug', 'origin' and 'created_at', which cannot be NULL and have no "
         "default in the model or the database; a generated key needs a default, not a value "
         "in the file: give 'id' one in the model (default=uuid.uuid4, or default_factory= in "
         "SQLModel) or in the database (server_default=, an identity); add them to the row, or "
@@ -391,7 +391,7 @@ def test_a_model_default_that_raises_fails_in_one_line_with_nothing_written(
     with pytest.raises(ApplyFailed) as caught:
         run(engine_with_nodes, tmp_path, NODES, metadata=model)
     assert str(caught.value) == (
-        "nodes.yaml: could not insert rows of 'node': a default or onupdate of the model "
-        "failed: ValueError: no slug today; nothing was written"
+        "nodes.yaml: could not insert rows of 'node': the model's default for 'slug' failed: "
+        "ValueError: no slug today; nothing was written"
     )
     assert rows(engine_with_nodes) == {}

@@ -1,0 +1,101 @@
+"""What a plan is: the rows a sync creates, updates and deletes, per dataset.
+
+`planner` makes plans, `order` and `writer` write them, `report` shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Table
+
+from .dataset import Dataset
+from .errors import Position
+from .tables import UniqueKey
+
+Action = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnChange:
+    """One column of one row changing from ``old`` (in the table) to ``new`` (in the file)."""
+
+    column: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """A row the sync writes.
+
+    ``key`` holds the key as the table stores it (for an update or delete) or
+    as the file writes it (for a create).  ``values`` are the values a create
+    inserts (for a delete, the row's references to other rows of its table,
+    which decide the order of deletes); ``changes`` the columns an update sets.
+    ``position`` is where the row is written in the file (None for a delete).
+    """
+
+    action: Action
+    key: tuple[Any, ...]
+    label: str
+    values: dict[str, Any] = field(default_factory=dict)
+    changes: tuple[ColumnChange, ...] = ()
+    position: Position | None = None
+    #: The columns of a create whose values the model's defaults make up as the
+    #: row is written (a ``default_factory=uuid.uuid4`` key, a timestamp): the
+    #: plan shows them as ``(generated)``.
+    generated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnmanagedValue:
+    """A value set in the table in a column the file does not write for that row.
+
+    The sync never touches it; ``alembic datasync --check`` reports it.
+    """
+
+    key: tuple[Any, ...]
+    label: str
+    column: str
+    value: Any
+
+
+@dataclass(slots=True)
+class DatasetPlan:
+    """What syncing one dataset does.
+
+    When planned with ``audit`` (``--check``, ``--dry-run``), it also holds
+    what the sync leaves alone: ``unlisted``, the keys of rows in the table
+    that the file does not list (kept, as the dataset does not prune), and
+    ``unmanaged``, values set in columns the file does not write for that row.
+    """
+
+    dataset: Dataset
+    table: Table
+    total: int
+    unchanged: int = 0
+    creates: list[RowChange] = field(default_factory=list)
+    updates: list[RowChange] = field(default_factory=list)
+    deletes: list[RowChange] = field(default_factory=list)
+    #: What the plan leaves alone and why, for the report (not a problem).
+    notes: list[str] = field(default_factory=list)
+    #: The table's unique keys, which decide how new rows are inserted.
+    unique_keys: list[UniqueKey] = field(default_factory=list)
+    audited: bool = False
+    unlisted: list[tuple[Any, ...]] = field(default_factory=list)
+    unmanaged: list[UnmanagedValue] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.creates or self.updates or self.deletes)
+
+    @property
+    def changes(self) -> list[RowChange]:
+        """Every row change, in the order a reviewer reads them: file order, deletes last."""
+        in_file = sorted(
+            self.creates + self.updates,
+            key=lambda change: change.position.line if change.position else 0,
+        )
+        return in_file + self.deletes

@@ -1,0 +1,169 @@
+"""Issue 9, class 5: a value already in the table that the driver cannot read.
+
+A value in the table is never the user's input error: the row is reported as
+differing (or unreadable) and the file's value written over it, with no
+traceback, and a default-mode ``alembic upgrade head`` never fails for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from alembic_datasync import Dataset, plan, sync
+
+from alembic_project import copy_example
+
+VALUES = Dataset("values.yaml", table="t", key="name")
+
+FAILS_TODAY = pytest.mark.xfail(
+    strict=True, reason="issue 9: class 5, values the driver cannot read"
+)
+
+# (database, column type, the value already in the table as SQL, the file's value)
+UNREADABLE = [
+    pytest.param(
+        "postgresql",
+        "TIMESTAMP",
+        "'infinity'",
+        "2024-05-01 10:30:00",
+        id="pg-infinity",
+        marks=FAILS_TODAY,
+    ),
+    pytest.param(
+        "postgresql",
+        "TIMESTAMPTZ",
+        "'-infinity'",
+        "2024-05-01 10:30:00+00:00",
+        id="pg-minus-inf",
+        marks=FAILS_TODAY,
+    ),
+    pytest.param(
+        "postgresql", "DATE", "'infinity'", "2024-05-01", id="pg-date-infinity", marks=FAILS_TODAY
+    ),
+    pytest.param(
+        "sqlite",
+        "DATETIME",
+        "1714559400",
+        "2024-05-01 10:30:00",
+        id="sqlite-epoch",
+        marks=FAILS_TODAY,
+    ),
+    pytest.param(
+        "sqlite",
+        "DATETIME",
+        "'05/01/2024 10:30'",
+        "2024-05-01 10:30:00",
+        id="sqlite-non-iso",
+        marks=FAILS_TODAY,
+    ),
+    pytest.param(
+        "sqlite", "DATE", "'yesterday'", "2024-05-01", id="sqlite-date-text", marks=FAILS_TODAY
+    ),
+    pytest.param(
+        "sqlite", "NUMERIC(10, 2)", "'abc'", "1.5", id="sqlite-text-in-numeric", marks=FAILS_TODAY
+    ),
+    pytest.param(
+        "sqlite", "JSON", "'{not json'", "{a: 1}", id="sqlite-invalid-json", marks=FAILS_TODAY
+    ),
+    pytest.param(
+        "sqlite", "TIME", "'25:99'", "'10:30:00'", id="sqlite-bad-time", marks=FAILS_TODAY
+    ),
+    pytest.param(
+        "mysql", "DATETIME", "'0000-00-00 00:00:00'", "2024-05-01 10:30:00", id="mariadb-zero-date"
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("database_url", "column_type", "in_table", "in_file"), UNREADABLE, indirect=["database_url"]
+)
+def test_a_value_the_driver_cannot_read_is_reported_and_overwritten_without_a_traceback(
+    database_url: sa.URL, tmp_path: Path, column_type: str, in_table: str, in_file: str
+) -> None:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "mysql":
+                connection.exec_driver_sql("SET SESSION sql_mode = ''")  # lets a zero date in
+            connection.exec_driver_sql(
+                f"CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v {column_type})"
+            )
+            connection.exec_driver_sql(f"INSERT INTO t (name, v) VALUES ('r1', {in_table})")
+        (tmp_path / "values.yaml").write_text(f"r1:\n  v: {in_file}\n")
+        with engine.connect() as connection:
+            planned = plan(connection, [VALUES], base_dir=tmp_path)
+        assert planned.plan_lines()[0] == "~ r1"
+        assert planned.plan_lines()[1].startswith("    v: ")
+        with engine.connect() as connection:
+            report = sync(connection, [VALUES], base_dir=tmp_path)
+        assert report.summary_lines() == [
+            "datasync: t (values.yaml): 1 total, 0 created, 1 updated, 0 unchanged"
+        ]
+        with engine.connect() as connection:
+            assert plan(connection, [VALUES], base_dir=tmp_path).has_changes is False
+    finally:
+        engine.dispose()
+
+
+VALID_UNTIL = '''\
+"""valid_until, open-ended for intent_classification
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("llm_node_configuration", sa.Column("valid_until", sa.DateTime))
+    op.execute(
+        "UPDATE llm_node_configuration SET valid_until = 'infinity' "
+        "WHERE node_name = 'intent_classification'"
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("llm_node_configuration", "valid_until")
+'''
+
+
+@pytest.mark.xfail(strict=True, reason="issue 9: class 5, 'infinity' fails a default-mode upgrade")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_infinity_timestamp_in_the_table_never_fails_a_default_mode_upgrade(
+    database_url: sa.URL, tmp_path: Path
+) -> None:
+    project = copy_example(tmp_path / "project", database_url)
+    first = project.run("upgrade", "head")
+    assert first.returncode == 0, first.output
+    (project.folder / "migrations/versions/0002_valid_until.py").write_text(VALID_UNTIL)
+    project.edit(
+        "config/llm_nodes.yaml",
+        'intent_classification:\n  default_model: "gpt-4o"\n',
+        'intent_classification:\n  default_model: "gpt-4o"\n  valid_until: 2030-01-01 00:00:00\n',
+    )
+    run = project.run("upgrade", "head")
+    assert run.returncode == 0, run.output
+    assert "Traceback" not in run.output
+    assert project.version() == ["0002"]  # the migration is kept
+    summary = "datasync: llm_node_configuration (config/llm_nodes.yaml): "
+    assert run.datasync_lines()[:2] == [
+        summary + "8 total, 0 created, 1 updated, 7 unchanged",
+        "  ~ intent_classification",
+    ]
+    assert run.datasync_lines()[2].startswith("      valid_until: ")
+    assert project.query(
+        "SELECT valid_until FROM llm_node_configuration WHERE node_name = 'intent_classification'"
+    ) == [(dt.datetime(2030, 1, 1),)]
+    again = project.run("upgrade", "head")
+    assert again.datasync_lines() == [summary + "8 total, 0 created, 0 updated, 8 unchanged"]
