@@ -88,7 +88,6 @@ EXACT_DECIMALS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 2, exact decimals")
 @pytest.mark.parametrize("value", EXACT_DECIMALS)
 def test_a_numeric_value_is_stored_exactly_as_the_file_writes_it(
     engine: sa.Engine, tmp_path: Path, value: str
@@ -111,7 +110,6 @@ def test_a_numeric_value_is_stored_exactly_as_the_file_writes_it(
     assert run_plan(engine, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 2, exact decimals")
 @pytest.mark.parametrize("database_url", ["postgresql", "mysql"], indirect=True)
 def test_a_change_in_the_eighteenth_decimal_is_planned_and_written(
     engine: sa.Engine, tmp_path: Path
@@ -150,7 +148,6 @@ def test_a_binary_yaml_value_is_written_as_its_bytes(engine: sa.Engine, tmp_path
     assert run_plan(engine, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 6, binary columns")
 def test_text_for_a_binary_column_is_written_as_utf8_or_refused_at_its_position(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -179,7 +176,6 @@ ARRAYS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 7, PostgreSQL arrays of mixed numbers")
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize(("column_type", "value", "expected"), ARRAYS)
 def test_array_items_are_converted_by_the_item_type(
@@ -244,7 +240,6 @@ def test_the_next_plan_after_a_sync_is_empty_or_the_value_is_refused_at_validati
     assert run_plan(engine, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, SET values refused as too long")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 def test_a_mariadb_set_of_several_members_is_valid(engine: sa.Engine, tmp_path: Path) -> None:
     one_value_table(engine, "SET('read','write')")
@@ -300,7 +295,6 @@ def test_a_value_a_trigger_rewrites_is_named_at_once_instead_of_planned_forever(
     assert "'quiet'" in said and "'QUIET'" in said
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, lossy utf8mb3 storage")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 def test_an_emoji_a_non_strict_utf8mb3_column_would_turn_into_a_question_mark_is_refused(
     database_url: sa.URL, tmp_path: Path
