@@ -219,7 +219,7 @@ def _as_float32(value: Any) -> Any:
 
 
 def _shortest_float32(value: Any) -> Any:
-    """The shortest decimal that reads back as the same single-precision value: 0.2, not 0.2000000029."""
+    """The shortest decimal of the same single-precision value: 0.2, not 0.2000000029."""
     if not isinstance(value, float) or not math.isfinite(value):
         return value
     for digits in range(6, 10):
@@ -425,6 +425,18 @@ def _parsed_from_raw(kind: type, to_db: Convert) -> Convert:
     return convert
 
 
+def _time_from_raw(to_db: Convert) -> Convert:
+    """A raw time: MySQL's driver gives a TIME as the interval it is (negative, or past 24h)."""
+    read = _parsed_from_raw(dt.time, to_db)
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dt.timedelta) and dt.timedelta(0) <= value < dt.timedelta(days=1):
+            return to_db((dt.datetime.min + value).time())
+        return read(value)
+
+    return convert
+
+
 def _kept_fraction_digits(column_type: TypeEngine[Any], dialect: str) -> int:
     """Digits after the seconds a time or timestamp column keeps (MySQL: 0 by default)."""
     fsp = getattr(column_type, "fsp", None)  # MySQL's DATETIME(3), TIME(3)
@@ -511,7 +523,7 @@ def _binary_from_raw(value: Any) -> Any:
 
 
 def _json_canonical(value: Any) -> Any:
-    """JSON compared as JSONB does: numbers by value (1.0e+20 is 100000000000000000000, -0.0 is 0)."""
+    """JSON compared as JSONB does: numbers by value (1.0e+20 is 10**20, -0.0 is 0)."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -685,7 +697,7 @@ def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
             _then(to_db, _strict),
             "a time of day (HH:MM:SS)",
             _judge_moment(_judge_time, to_db, kept),
-            from_raw=_parsed_from_raw(dt.time, to_db),
+            from_raw=_time_from_raw(to_db),
         )
     if isinstance(column_type, sqltypes.JSON):
         return ValueRule(
@@ -1048,11 +1060,9 @@ def _judge_text(
     def judge(value: Any) -> str | None:
         if not isinstance(value, str):
             return _kind_of(value)
-        if length and len(value) > length:
-            if not (takes_uuid_text and _judge_uuid(value) is None):
-                return (
-                    f"got {len(value):,} characters; shorten it, or widen the column in a migration"
-                )
+        too_long = length and len(value) > length
+        if too_long and not (takes_uuid_text and _judge_uuid(value) is None):
+            return f"got {len(value):,} characters; shorten it, or widen the column in a migration"
         if unstorable is not None:
             character = unstorable(value)
             if character is not None:

@@ -11,14 +11,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Column, Connection, Integer, Select, Table, select
+from sqlalchemy import Column, Connection, Integer, Table
 
 from .collector import collector_paused
-from .column_types import Convert, ValueRule
+from .column_types import Convert, Unreadable, ValueRule
 from .dataset import Dataset
 from .errors import Position, Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
 from .matching import KeyClasses, loose_key_columns
+from .reading import read_rows
 from .rows import LoadedFile, Row
 from .tables import UniqueKey, enforces_unique
 
@@ -91,17 +92,20 @@ class _TableRows:
     repeated: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
     #: Rows with a NULL in a key column: no file can name them.
     unkeyed: int = 0
+    #: Rows whose key the driver cannot read (`reading`): no file can name them either.
+    unreadable: int = 0
 
 
-def _table_rows(
-    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
-) -> _TableRows:
+def _table_rows(rows: Sequence[Sequence[Any]], key_rules: list[ValueRule]) -> _TableRows:
     """The table's rows (key and written columns) by canonical key, duplicates set apart."""
     found = _TableRows()
     width = len(key_rules)
-    for row in connection.execute(query):
+    for row in rows:
         if any(value is None for value in row[:width]):
             found.unkeyed += 1
+            continue
+        if any(type(value) is Unreadable for value in row[:width]):
+            found.unreadable += 1
             continue
         key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
         earlier = found.by_key.get(key)
@@ -137,14 +141,13 @@ def plan_dataset(
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
-    query = select(*(table.c[c] for c in selected))
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
     key_unique = enforces_unique(list(unique), key_columns)
     elsewhere = [*earlier, *later]
     with collector_paused():
-        existing = _table_rows(connection, query, key_rules)
+        existing = _table_rows(read_rows(connection, table, selected, rules), key_rules)
         keys = [key_of(row, key_columns, rules) for row in loaded.rows]
         same = _key_classes(connection, table, loaded, existing, keys, rules, key_unique, elsewhere)
         rows_of_class = _rows_by_class(existing, same)
@@ -207,6 +210,12 @@ def plan_dataset(
             f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
             f"{'have' if existing.unkeyed != 1 else 'has'} a null key, which no dataset file "
             f"can name: left alone"
+        )
+    if existing.unreadable:
+        plan.notes.append(
+            f"{existing.unreadable} row{'s' if existing.unreadable != 1 else ''} of the table "
+            f"{'have' if existing.unreadable != 1 else 'has'} a key the database driver cannot "
+            f"read, which no dataset file can name: left alone"
         )
     if dataset.prune:
         kept = len(existing.by_key) + sum(len(rows) - 1 for rows in existing.repeated.values())
