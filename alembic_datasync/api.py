@@ -27,6 +27,7 @@ from .display import redact_problems
 from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
 from .planner import plan_dataset
+from .readback import values_not_kept
 from .report import SyncReport
 from .rows import LoadedFile
 from .tables import (
@@ -118,6 +119,7 @@ def apply(connection: Connection, report: SyncReport) -> SyncReport:
     if report.has_changes:
         with refusals_explained(connection), unit_of_work(connection):
             write_plans(connection, report.datasets)
+            report.warnings.extend(values_not_kept(connection, report.datasets))
     report.applied = True
     return report
 
@@ -150,6 +152,7 @@ def sync(
         )
         if not dry_run:
             write_plans(connection, report.datasets)
+            report.warnings.extend(values_not_kept(connection, report.datasets))
             report.applied = True
     return report
 

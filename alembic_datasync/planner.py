@@ -15,6 +15,7 @@ from sqlalchemy import Column, Connection, Integer, Table
 
 from .collector import collector_paused
 from .column_types import Convert, Unreadable, ValueRule
+from .database_forms import with_database_forms
 from .dataset import Dataset
 from .errors import Position, Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
@@ -68,6 +69,8 @@ class DatasetPlan:
     notes: list[str] = field(default_factory=list)
     #: The table's unique keys, which decide how new rows are inserted.
     unique_keys: list[UniqueKey] = field(default_factory=list)
+    #: How each column's values were compared; the check after writing uses the same.
+    rules: dict[str, ValueRule] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -138,6 +141,8 @@ def plan_dataset(
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
+    # Types no Python rule compares are compared as the database reads the file's values.
+    rules, unreadable_values = with_database_forms(connection, table, loaded, rules)
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
@@ -151,8 +156,10 @@ def plan_dataset(
         keys = [key_of(row, key_columns, rules) for row in loaded.rows]
         same = _key_classes(connection, table, loaded, existing, keys, rules, key_unique, elsewhere)
         rows_of_class = _rows_by_class(existing, same)
-        plan = DatasetPlan(dataset, table, total=len(loaded.rows), unique_keys=list(unique))
-        problems: list[Problem] = []
+        plan = DatasetPlan(
+            dataset, table, total=len(loaded.rows), unique_keys=list(unique), rules=rules
+        )
+        problems: list[Problem] = list(unreadable_values)
         listed = _rows_by_key_class(earlier, key_columns, rules, same)
         theirs = _rows_by_key_class(later, key_columns, rules, same)
         required = _required_columns(table)

@@ -218,7 +218,6 @@ PERPETUAL = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, perpetual diff")
 @pytest.mark.parametrize(
     ("database_url", "column_type", "value"), PERPETUAL, indirect=["database_url"]
 )
@@ -276,7 +275,6 @@ def rewriting_trigger(engine: sa.Engine) -> None:
             )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, a trigger rewriting a value")
 def test_a_value_a_trigger_rewrites_is_named_at_once_instead_of_planned_forever(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
