@@ -522,22 +522,35 @@ def _binary_from_raw(value: Any) -> Any:
     return _unreadable(value)
 
 
-def _json_canonical(value: Any) -> Any:
-    """JSON compared as JSONB does: numbers by value (1.0e+20 is 10**20, -0.0 is 0)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return decimal.Decimal(repr(value)) if math.isfinite(value) else ("float", repr(value))
-    if isinstance(value, list | tuple):
-        return ("list", tuple(_json_canonical(item) for item in value))
-    if isinstance(value, dict):
-        items = sorted(((str(k), _json_canonical(v)) for k, v in value.items()), key=_first)
-        return ("map", tuple(items))
-    return ("other", _json_text(value))
+def _json_canonical(exact_integers: bool) -> Convert:
+    """JSON compared as JSONB does: numbers by value (1.0e+20 is 10**20, -0.0 is 0).
+
+    With ``exact_integers`` (SQLite, whose JSON column has NUMERIC affinity and
+    keeps ``5.040650789461874e+16`` as the integer 50406507894618736), a
+    whole float is the integer it exactly is.
+    """
+
+    def convert(value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return ("bool", value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return ("float", repr(value))
+            if exact_integers and value.is_integer():
+                return int(value)
+            return decimal.Decimal(repr(value))
+        if isinstance(value, list | tuple):
+            return ("list", tuple(convert(item) for item in value))
+        if isinstance(value, dict):
+            items = sorted(((str(k), convert(v)) for k, v in value.items()), key=_first)
+            return ("map", tuple(items))
+        return ("other", _json_text(value))
+
+    return convert
 
 
 def _first(pair: tuple[str, Any]) -> str:
@@ -702,7 +715,7 @@ def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
     if isinstance(column_type, sqltypes.JSON):
         return ValueRule(
             _identity,
-            _json_canonical,
+            _json_canonical(exact_integers=dialect == "sqlite"),
             "a value JSON can hold",
             _judge_json,
             from_raw=_json_from_raw,
