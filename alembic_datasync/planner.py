@@ -325,7 +325,7 @@ def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:
 
 #: Types whose equal values are equal under every column's rule: a value that
 #: comes back from the table with the file's type and value needs no rule.
-_PLAIN_TYPES = frozenset((str, int, bool, float))
+PLAIN_TYPES = frozenset((str, int, bool, float))
 
 
 def _changed_columns(
@@ -340,7 +340,7 @@ def _changed_columns(
         to_db, canonical, index = steps
         new = to_db(value)
         old = db_row[index]
-        if new is old or (type(new) is type(old) and type(new) in _PLAIN_TYPES and new == old):
+        if new is old or (type(new) is type(old) and type(new) in PLAIN_TYPES and new == old):
             continue
         if canonical(new) != canonical(old):
             # to_db shows the old value the way the file would write it

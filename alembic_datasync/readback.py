@@ -13,13 +13,14 @@ written and the value kept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, tuple_
 
+from .column_types import Convert
 from .display import SECRET, show_value
-from .planner import DatasetPlan, RowChange
+from .planner import PLAIN_TYPES, DatasetPlan, RowChange
 from .reading import read_rows
 from .tables import column_rules
 
@@ -49,51 +50,68 @@ def _plan_values_not_kept(
     table, dataset = plan.table, plan.dataset
     key_columns = dataset.key_columns
     rules = plan.rules or column_rules(table, connection.dialect.name)
-    columns = list(
-        dict.fromkeys(
-            c for change in written for c in _written_values(change) if c not in key_columns
-        )
-    )
+    names: dict[str, Any] = {}
+    for change in written:
+        names.update(_written_values(change))
+    columns = [c for c in names if c not in key_columns]
     if not columns:
         return []
-    selected = [*key_columns, *columns]
     width = len(key_columns)
-    key_rules = [rules[c] for c in key_columns]
-    kept: dict[tuple[Any, ...], Sequence[Any]] = {}
+    key_of = _key_reader([rules[c].canonical for c in key_columns])
+    kept: dict[Any, Sequence[Any]] = {}
     for start in range(0, len(written), _CHUNK):
         keys = [change.key for change in written[start : start + _CHUNK]]
         if width == 1:
             condition = table.c[key_columns[0]].in_([key[0] for key in keys])
         else:
             condition = tuple_(*(table.c[c] for c in key_columns)).in_(keys)
-        for found in read_rows(connection, table, selected, rules, condition):
-            key = tuple(rule.canonical(v) for rule, v in zip(key_rules, found, strict=False))
-            kept[key] = found
+        for found in read_rows(connection, table, [*key_columns, *columns], rules, condition):
+            kept[key_of(found)] = found
+    # Per written column: where the SELECT put it, and how it compares.
+    how = {column: (width + i, rules[column].canonical) for i, column in enumerate(columns)}
     warnings: list[str] = []
     for change in written:
-        key = tuple(rule.canonical(v) for rule, v in zip(key_rules, change.key, strict=True))
-        row = kept.get(key)
-        where = change.position if change.position is not None else dataset.display_path
+        row = kept.get(key_of(change.key))
         if row is None:
             warnings.append(
-                f"{where}: row {change.label!r} of {dataset.label!r} is not in the table after "
-                f"writing it (a trigger, or a key the database changes); every sync will "
-                f"write it again"
+                f"{_where(change, plan)}: row {change.label!r} of {dataset.label!r} is not in "
+                f"the table after writing it (a trigger, or a key the database changes); every "
+                f"sync will write it again"
             )
             continue
         for column, value in _written_values(change).items():
-            if column in key_columns:
+            steps = how.get(column)
+            if steps is None:
+                continue  # a key column
+            stored = row[steps[0]]
+            kind = type(value)
+            if value is stored or (
+                kind is type(stored) and kind in PLAIN_TYPES and value == stored
+            ):
                 continue
-            stored = row[width + columns.index(column)]
-            canonical = rules[column].canonical
-            if canonical(value) == canonical(stored):
-                continue
-            secret = column in dataset.secret_columns
-            shown_written = SECRET if secret else show_value(value)
-            shown_kept = SECRET if secret else show_value(stored)
-            warnings.append(
-                f"{where}: row {change.label!r} of {dataset.label!r}: {column} was written as "
-                f"{shown_written} but the table kept {shown_kept} (a trigger, or a column "
-                f"that changes what it is given); every sync will write it again"
-            )
+            if steps[1](value) != steps[1](stored):
+                warnings.append(_not_kept(change, plan, column, value, stored))
     return warnings
+
+
+def _key_reader(canonicals: list[Convert]) -> Callable[[Sequence[Any]], Any]:
+    """A row's (or a key's) canonical key, from its leading values."""
+    if len(canonicals) == 1:
+        (canonical,) = canonicals
+        return lambda row: canonical(row[0])
+    return lambda row: tuple(c(v) for c, v in zip(canonicals, row, strict=False))
+
+
+def _where(change: RowChange, plan: DatasetPlan) -> str:
+    return str(change.position if change.position is not None else plan.dataset.display_path)
+
+
+def _not_kept(change: RowChange, plan: DatasetPlan, column: str, value: Any, stored: Any) -> str:
+    dataset = plan.dataset
+    secret = column in dataset.secret_columns
+    return (
+        f"{_where(change, plan)}: row {change.label!r} of {dataset.label!r}: {column} was "
+        f"written as {SECRET if secret else show_value(value)} but the table kept "
+        f"{SECRET if secret else show_value(stored)} (a trigger, or a column that changes what "
+        f"it is given); every sync will write it again"
+    )
