@@ -141,7 +141,6 @@ def test_a_database_error_quoting_part_of_a_secret_does_not_show_it(
     assert shown_parts(message) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 4 and 6, a driver error lists the row")
 def test_a_row_the_driver_cannot_write_does_not_show_its_secrets(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
