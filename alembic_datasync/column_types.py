@@ -511,6 +511,13 @@ def _binary(value: Any) -> Any:
     return value
 
 
+def _zero_padded(length: int) -> Convert:
+    def convert(value: Any) -> Any:
+        return value.ljust(length, b"\0") if isinstance(value, bytes) else _strict(value)
+
+    return convert
+
+
 def _binary_from_raw(value: Any) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
@@ -666,11 +673,13 @@ def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
         # MySQL returns a FLOAT with 6 significant digits: read the exact value,
         # and refuse one that would come back to the application as another.
         six_digits = single and mysql_family
+        # MySQL's FLOAT(M,D) and DOUBLE(M,D) round to D decimals.
+        places = getattr(column_type, "scale", None) if mysql_family else None
         return ValueRule(
             _to_float,
             canonical,
             "a number",
-            _judge_float(single, six_digits),
+            _judge_float(single, six_digits, places),
             selection=_float_as_double if six_digits else None,
         )
     if isinstance(column_type, sqltypes.Numeric):
@@ -767,12 +776,15 @@ def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
             expects,
             _judge_text(length, uuid_text, _storable_characters(charset)),
         )
-    if isinstance(column_type, sqltypes.LargeBinary):
+    if isinstance(column_type, sqltypes.LargeBinary | sqltypes.BINARY | sqltypes.VARBINARY):
+        # BINARY(n) and VARBINARY(n) hold at most n bytes; MySQL pads BINARY(n) with zero bytes.
+        limit = None if isinstance(column_type, sqltypes.LargeBinary) else column_type.length
+        padded = isinstance(column_type, sqltypes.BINARY) and mysql_family
         return ValueRule(
             _binary,
-            _then(_binary, _strict),
+            _then(_binary, _zero_padded(limit) if padded and limit else _strict),
             "binary data (!!binary) or text (written as its UTF-8 bytes)",
-            _judge_binary,
+            _judge_binary(limit),
             from_raw=_binary_from_raw,
         )
     if isinstance(column_type, sqltypes.NullType):
@@ -877,7 +889,7 @@ def _judge_integer(low: int, high: int) -> Judge:
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
-def _judge_float(single: bool, six_digits: bool) -> Judge:
+def _judge_float(single: bool, six_digits: bool, places: int | None) -> Judge:
     def judge(value: Any) -> str | None:
         if not _is_number(value):
             if isinstance(value, str):
@@ -887,6 +899,11 @@ def _judge_float(single: bool, six_digits: bool) -> Judge:
             return f"got {show(value)}, which not every database can store; write a finite number"
         if single and abs(value) > _FLOAT32_MAX:
             return f"got {show(value)}, beyond single precision (about 3.4e38)"
+        if places is not None and _decimal_places(_to_decimal(value)) > places:
+            return (
+                f"got {show(value)}, which the database would round to {places} decimal "
+                f"place{'s' if places != 1 else ''}"
+            )
         if six_digits:
             returned = float(f"{_as_float32(value):.6g}")
             if returned != value:
@@ -935,6 +952,12 @@ def _judge_numeric(precision: int | None, scale: int | None, as_float: bool) -> 
         return None
 
     return judge
+
+
+def _decimal_places(number: decimal.Decimal) -> int:
+    """Digits after the point, trailing zeros aside (0.20 has one)."""
+    exponent = number.normalize(decimal.Context(prec=100)).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _beyond_precision(number: decimal.Decimal, precision: int, places: int) -> str | None:
@@ -1089,8 +1112,19 @@ def _judge_text(
     return judge
 
 
-def _judge_binary(value: Any) -> str | None:
-    return None if isinstance(value, bytes | str) else _kind_of(value)
+def _judge_binary(limit: int | None) -> Judge:
+    def judge(value: Any) -> str | None:
+        if not isinstance(value, bytes | str):
+            return _kind_of(value)
+        size = len(_binary(value))
+        if limit is not None and size > limit:
+            return (
+                f"got {size:,} bytes, and the column holds at most {limit:,}; shorten it, or "
+                f"widen the column in a migration"
+            )
+        return None
+
+    return judge
 
 
 def _judge_array(item: ValueRule) -> Judge:
