@@ -45,7 +45,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
