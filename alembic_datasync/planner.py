@@ -368,7 +368,6 @@ def _required_columns(table: Table) -> list[str]:
         and column.server_default is None
         and column.default is None
         and column.identity is None
-        and column.computed is None
         and not _generates_its_own_key(table, column)
     ]
 

@@ -148,3 +148,28 @@ def test_an_infinity_timestamp_in_the_table_never_fails_a_default_mode_upgrade(
     ) == [(dt.datetime(2030, 1, 1),)]
     again = project.run("upgrade", "head")
     assert again.datasync_lines() == [summary + "8 total, 0 created, 0 updated, 8 unchanged"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_row_whose_key_the_driver_cannot_read_is_left_alone_with_a_note(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    unreadable = "'yesterday'" if engine.dialect.name == "sqlite" else "'infinity'"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (day DATE PRIMARY KEY, label VARCHAR(20))")
+        connection.exec_driver_sql(f"INSERT INTO t (day, label) VALUES ({unreadable}, 'old')")
+    (tmp_path / "days.yaml").write_text("2024-05-01:\n  label: new\n")
+    days = [Dataset("days.yaml", table="t", key="day", prune=True)]
+    with engine.connect() as connection:
+        report = sync(connection, days, base_dir=tmp_path)
+    assert report.render().splitlines() == [
+        "datasync: t (days.yaml): 1 total, 1 created, 0 updated, 0 unchanged, 0 deleted",
+        "  note: 1 row of the table has a key the database driver cannot read, which no "
+        "dataset file can name: left alone",
+        "  + 2024-05-01",
+        "      label: 'new'",
+    ]
+    with engine.connect() as connection:
+        labels = connection.exec_driver_sql("SELECT label FROM t ORDER BY label").scalars().all()
+        assert labels == ["new", "old"]
+        assert plan(connection, days, base_dir=tmp_path).has_changes is False
