@@ -131,4 +131,3 @@ def test_validate_refuses_generated_and_identity_columns_written_in_the_file(
     message = str(caught.value)
     assert_refused_at_total(message)
     assert "items.yaml:6:10: id " in message
-
