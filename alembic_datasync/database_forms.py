@@ -44,10 +44,13 @@ def with_database_forms(
     Also returns a problem for each value the database cannot read as its
     column's type.
     """
+    by_database = {name for name, rule in rules.items() if rule.by_database}
+    if not by_database:
+        return rules, []
     columns = [
         name
         for name in dict.fromkeys(c for row in loaded.rows for c in row.values)
-        if name in rules and rules[name].by_database
+        if name in by_database
     ]
     if not columns:
         return rules, []

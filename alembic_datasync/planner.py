@@ -70,7 +70,7 @@ class DatasetPlan:
     #: The table's unique keys, which decide how new rows are inserted.
     unique_keys: list[UniqueKey] = field(default_factory=list)
     #: How each column's values were compared; the check after writing uses the same.
-    rules: dict[str, ValueRule] = field(default_factory=dict)
+    rules: dict[str, ValueRule] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def has_changes(self) -> bool:
