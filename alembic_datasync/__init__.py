@@ -21,7 +21,7 @@ from .errors import (
     Position,
     Problem,
 )
-from .planner import ColumnChange, DatasetPlan, RowChange
+from .plans import ColumnChange, DatasetPlan, RowChange
 from .report import SyncReport
 
 try:

@@ -26,6 +26,7 @@ from .dataset import Dataset
 from .display import redact_problems
 from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
+from .notify import send as send_notification
 from .planner import plan_dataset
 from .readback import values_not_kept
 from .report import SyncReport
@@ -33,6 +34,7 @@ from .rows import LoadedFile
 from .tables import (
     column_rules,
     missing_table_problem,
+    non_transactional_problem,
     not_in_metadata_problem,
     reflect_table,
     table_in_metadata,
@@ -102,6 +104,9 @@ def plan(
         )
         plans.append(dataset_plan)
         problems.extend(plan_problems)
+        if dataset_plan.has_changes:
+            refused = non_transactional_problem(valid.dataset, table)
+            problems.extend([refused] if refused else [])
     if problems:
         ordered = in_file_order(problems, [d.display_path for d in datasets])
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
@@ -133,6 +138,7 @@ def sync(
     dry_run: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     nested: bool | None = None,
+    notify: str | None = None,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
 
@@ -142,6 +148,8 @@ def sync(
     returning.  A dry run is always rolled back, and read-only on PostgreSQL.
     ``nested`` overrides whether an open transaction is someone else's to
     commit (the env.py integration knows; the default guesses yes).
+    ``notify`` names a PostgreSQL channel told of the changed keys when the
+    sync commits (`alembic_datasync.notify`).
     """
     with (
         refusals_explained(connection),
@@ -154,6 +162,8 @@ def sync(
             write_plans(connection, report.datasets)
             report.warnings.extend(values_not_kept(connection, report.datasets))
             report.applied = True
+            if notify:
+                send_notification(connection, notify, report)
     return report
 
 

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Column, Table
 
 from .column_types import ValueRule
+from .csvload import typed_cells
 from .dataset import Dataset
 from .display import did_you_mean
-from .errors import Problem, in_file_order
+from .errors import Position, Problem, in_file_order
 from .keys import describe_key, key_of, same_key_problem
 from .rows import LoadedFile, Row
 
@@ -54,10 +55,23 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
             )
     if len(problems) > len(loaded.problems):
         return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), []))
+    # A CSV header's unknown column is one problem, at the header, not one a row.
+    unknown_in_header = [name for name in loaded.header if name not in table.c]
+    for name in unknown_in_header:
+        problems.append(
+            Problem(
+                Position(dataset.display_path, *loaded.header[name]),
+                _unknown_column(name, table, dataset.label),
+            )
+        )
     valid: list[Row] = []
     first_row_of_key: dict[tuple[Any, ...], Row] = {}
     generated = _generated_columns(table)
     for row in loaded.rows:
+        if loaded.cells_are_text:
+            typed_cells(row, table)
+            for name in unknown_in_header:
+                del row.values[name]
         unusable = _value_problems(row, table, rules, generated, dataset.label, problems)
         missing = [c for c in dataset.key_columns if row.values.get(c) is None]
         if missing:
@@ -116,11 +130,7 @@ def _value_problems(
         if column is None:
             unusable.add(column_name)
             problems.append(
-                Problem(
-                    row.position_of(column_name),
-                    f"unknown column {column_name!r} for table {label!r}"
-                    f"{did_you_mean(column_name, (c.name for c in table.c))}",
-                )
+                Problem(row.position_of(column_name), _unknown_column(column_name, table, label))
             )
             continue
         rule = rules[column_name]
@@ -195,3 +205,9 @@ def shared_rows(files: Sequence[tuple[LoadedFile, Table, dict[str, ValueRule]]])
         for key, row in own.items():
             seen.setdefault(key, row)
     return problems
+
+
+def _unknown_column(name: str, table: Table, label: str) -> str:
+    return f"unknown column {name!r} for table {label!r}" + did_you_mean(
+        name, (c.name for c in table.c)
+    )

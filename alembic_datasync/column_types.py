@@ -96,7 +96,15 @@ from .judges import (
 )
 from .yaml11 import misread_number, surprising, yaml_reading
 
-__all__ = ["Convert", "Judge", "Unreadable", "ValueRule", "rule_for"]
+__all__ = [
+    "Convert",
+    "Judge",
+    "Unreadable",
+    "ValueRule",
+    "integer_range",
+    "is_mysql_boolean",
+    "rule_for",
+]
 
 #: How a column is selected when not as itself: column expression -> expression.
 Selection = Callable[[Any], Any]
@@ -161,7 +169,7 @@ class ValueRule:
         return f"{name} expects {self.expects}, {complaint}"
 
 
-def _is_mysql_boolean(column_type: TypeEngine[Any], dialect: str) -> bool:
+def is_mysql_boolean(column_type: TypeEngine[Any], dialect: str) -> bool:
     """MySQL and MariaDB spell BOOLEAN as TINYINT(1), and reflect it so."""
     return (
         dialect in ("mysql", "mariadb")
@@ -219,10 +227,10 @@ def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
     # The one table of column-type rules.  Order matters: Float is a Numeric,
     # Enum, SET and CHAR are Strings, MySQL's BOOLEAN is an integer type.
     mysql_family = dialect in ("mysql", "mariadb")
-    if isinstance(column_type, sqltypes.Boolean) or _is_mysql_boolean(column_type, dialect):
+    if isinstance(column_type, sqltypes.Boolean) or is_mysql_boolean(column_type, dialect):
         return ValueRule(to_boolean, then(to_boolean, strict), "true or false", judge_boolean)
     if isinstance(column_type, sqltypes.Integer):
-        low, high = _integer_range(column_type)
+        low, high = integer_range(column_type)
         return ValueRule(
             to_integer, then(to_integer, strict), "a whole number", judge_integer(low, high)
         )
@@ -354,7 +362,7 @@ def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
     return ValueRule(identity, strict)
 
 
-def _integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
+def integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
     """The values the declared type holds, as PostgreSQL and MySQL enforce them.
 
     SQLite stores any 64-bit integer whatever the declared type; holding it to

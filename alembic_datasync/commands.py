@@ -9,20 +9,32 @@ does, migrating nothing, and syncs the datasets env.py declares.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData, Table
 
 from .api import validate_datasets
+from .dataset import Dataset
+from .editor_schema import dataset_schema
 from .environment import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
 from .errors import DatasetsOutOfSync, DatasyncError
+from .exporter import exported_columns, read_rows, reexport, render, secret_columns
+from .loader import parse_file
+from .planner import required_columns
 from .report import SyncReport
+from .tables import column_rules, not_in_metadata_problem, reflect_table, table_in_metadata
+from .transaction import unit_of_work
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+T = TypeVar("T")
 
 
 def declared_datasync(config: Config) -> DataSync:
@@ -101,6 +113,23 @@ def validate_offline(config: Config, *, strict: bool) -> None:
     opens no connection), captures its ``target_metadata``, and checks every
     dataset file against the tables it declares.
     """
+    metadata, declared = _offline_metadata(config)
+    validate_datasets(
+        declared.datasets,
+        metadata,
+        base_dir=declared.base_dir,
+        strict=strict or declared.strict,
+        max_file_size=declared.max_file_size,
+    )
+    count = len(declared.datasets)
+    config.print_stdout(
+        "datasync: %s valid against target_metadata (no database used)",
+        "1 dataset file is" if count == 1 else f"{count} dataset files are",
+    )
+
+
+def _offline_metadata(config: Config) -> tuple[MetaData, DataSync]:
+    """env.py's ``target_metadata`` and declarations, env.py run offline (no connection)."""
     script = ScriptDirectory.from_config(config)
     found: list[MetaData] = []
 
@@ -123,18 +152,7 @@ def validate_offline(config: Config, *, strict: bool) -> None:
             "env.py passes no target_metadata to context.configure() in offline mode: "
             "--validate checks the files against it (set target_metadata = Base.metadata)"
         )
-    validate_datasets(
-        declared.datasets,
-        found[0],
-        base_dir=declared.base_dir,
-        strict=strict or declared.strict,
-        max_file_size=declared.max_file_size,
-    )
-    count = len(declared.datasets)
-    config.print_stdout(
-        "datasync: %s valid against target_metadata (no database used)",
-        "1 dataset file is" if count == 1 else f"{count} dataset files are",
-    )
+    return found[0], declared
 
 
 def combined_metadata(target: object) -> MetaData:
@@ -148,3 +166,188 @@ def combined_metadata(target: object) -> MetaData:
                 for table in metadata.tables.values():
                     table.to_metadata(combined)
     return combined
+
+
+def _online(config: Config, work: Callable[[Connection, DataSync], T]) -> T:
+    """Run env.py online, as `alembic current` does, and ``work`` on its connection.
+
+    ``work`` runs in a unit of work that is rolled back (read-only on
+    PostgreSQL): these commands read the database, never write it.
+    """
+    script = ScriptDirectory.from_config(config)
+    outcome: list[T] = []
+
+    def run(heads: object, migration_context: MigrationContext) -> list[object]:
+        declared = declared_datasync(config)
+        connection = migration_context.connection
+        assert connection is not None
+        with unit_of_work(connection, keep=False, read_only=True):
+            outcome.append(work(connection, declared))
+        return []
+
+    with EnvironmentContext(config, script, fn=run, dont_mutate=True):
+        script.run_env()
+    if not outcome:
+        raise DatasyncError(
+            "env.py did not run the migrations online: this command needs a database connection"
+        )
+    return outcome[0]
+
+
+def export(
+    config: Config,
+    table: str | None = None,
+    key: str | None = None,
+    columns: str | None = None,
+    where: str | None = None,
+    dataset: str | None = None,
+    schema: str | None = None,
+    include_secrets: bool = False,
+) -> str:
+    """Export a table's rows as a dataset file (YAML) that reads back exactly.
+
+    ``table`` with ``key`` (comma-separated for a composite key) prints the
+    file; ``columns`` (comma-separated) limits the columns, ``where`` (SQL)
+    the rows.  ``dataset`` instead rewrites that declared dataset's file in
+    place from its table, keeping the text (and comments) of every row the
+    table did not change.  Columns a declared dataset keeps secret are left
+    out unless ``include_secrets``.  Returns the text written.
+    """
+    if (table is None) == (dataset is None):
+        raise DatasyncError(
+            "export needs a table and its --key, or --dataset NAME to rewrite a declared "
+            "dataset's file; not both"
+        )
+    if table is not None and not key:
+        raise DatasyncError(
+            f"export {table}: say which column names the rows with --key (a comma-separated "
+            f"list for a composite key), e.g. --key node_name"
+        )
+
+    def read(connection: Connection, declared: DataSync) -> str:
+        if dataset is not None:
+            return _reexport(config, connection, declared, dataset, include_secrets)
+        assert table is not None and key is not None
+        return _export_table(
+            connection, declared, table, schema, _names(key), columns, where, include_secrets
+        )
+
+    written = _online(config, read)
+    if dataset is None:
+        config.print_stdout("%s", written.rstrip("\n"))
+    return written
+
+
+def _names(listed: str | None) -> list[str]:
+    return [name.strip() for name in (listed or "").split(",") if name.strip()]
+
+
+def _table_or_fail(connection: Connection, dataset: Dataset) -> Table:
+    table = reflect_table(connection, dataset)
+    if table is None:
+        raise DatasyncError(f"table {dataset.label!r} does not exist in the database")
+    return table
+
+
+def _export_table(
+    connection: Connection,
+    declared: DataSync,
+    table_name: str,
+    schema: str | None,
+    key_columns: list[str],
+    columns: str | None,
+    where: str | None,
+    include_secrets: bool,
+) -> str:
+    dataset = Dataset("-", table=table_name, key=key_columns, schema=schema)
+    table = _table_or_fail(connection, dataset)
+    unknown = [c for c in [*key_columns, *_names(columns)] if c not in table.c]
+    if unknown:
+        raise DatasyncError(
+            f"table {dataset.label!r} has no column {', '.join(map(repr, unknown))}; its "
+            f"columns: {', '.join(c.name for c in table.columns)}"
+        )
+    chosen = exported_columns(table, key_columns, _names(columns) or None)
+    hidden = secret_columns(declared.datasets, table_name, schema) - set(key_columns)
+    if not include_secrets:
+        chosen = [c for c in chosen if c not in hidden]
+    rules = column_rules(table, connection.dialect.name)
+    rows, unnamed = read_rows(connection, table, chosen, key_columns, where, rules)
+    header = f"# exported from {dataset.label} by `alembic datasync export`\n"
+    if hidden and not include_secrets:
+        header += f"# secret columns left out: {', '.join(sorted(hidden))}\n"
+    if unnamed:
+        header += f"# {unnamed} rows with a NULL key left out: a dataset file cannot name them\n"
+    return render(rows, key_columns, header)
+
+
+def _reexport(
+    config: Config,
+    connection: Connection,
+    declared: DataSync,
+    name: str,
+    include_secrets: bool,
+) -> str:
+    dataset = _declared_dataset(declared, name)
+    table = _table_or_fail(connection, dataset)
+    path = dataset.resolve(declared.base_dir)
+    source = path.read_text(encoding="utf-8") if path.exists() else ""
+    loaded = parse_file(source, dataset)
+    written = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
+    chosen = exported_columns(table, dataset.key_columns, written or None)
+    if not include_secrets:
+        chosen = [c for c in chosen if c not in dataset.secret_columns]
+    rules = column_rules(table, connection.dialect.name)
+    rows, _ = read_rows(connection, table, chosen, dataset.key_columns, rules=rules)
+    text, kept = reexport(loaded, source, rows, rules)
+    path.write_text(text, encoding="utf-8")
+    config.print_stdout(
+        "datasync: %s rewritten from %s: %d rows, %d kept as written (with their comments), "
+        "%d written anew",
+        dataset.display_path,
+        dataset.label,
+        len(rows),
+        kept,
+        len(rows) - kept,
+    )
+    return text
+
+
+def schema(config: Config, dataset: str | None = None, output: str | None = None) -> dict[str, Any]:
+    """Print a JSON Schema of a dataset file, for editors (yaml-language-server).
+
+    Made from the table as env.py's ``target_metadata`` declares it, with no
+    database connection (env.py runs offline, as for ``--validate``).
+    ``dataset`` names the dataset when env.py declares several; ``output``
+    writes the schema to that file instead of printing it.
+    """
+    metadata, declared = _offline_metadata(config)
+    chosen = _declared_dataset(declared, dataset)
+    table = table_in_metadata(metadata, chosen)
+    if table is None:
+        raise DatasyncError(str(not_in_metadata_problem(chosen, metadata)))
+    document = dataset_schema(chosen, table, required_columns(table))
+    text = json.dumps(document, indent=2)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        config.print_stdout("datasync: JSON Schema of %s written to %s", chosen.label, output)
+    else:
+        config.print_stdout("%s", text)
+    return document
+
+
+def _declared_dataset(declared: DataSync, name: str | None) -> Dataset:
+    """The dataset ``name`` (its name, table or path), or the only one declared."""
+    datasets = declared.datasets
+    if name is None:
+        if len(datasets) == 1:
+            return datasets[0]
+        raise DatasyncError(
+            f"env.py declares {len(datasets)} datasets: name one with --dataset "
+            f"({', '.join(d.label for d in datasets)})"
+        )
+    for candidate in datasets:
+        if name in (candidate.label, candidate.name, candidate.table, candidate.display_path):
+            return candidate
+    known = ", ".join(d.label for d in datasets)
+    raise DatasyncError(f"env.py declares no dataset {name!r}; it declares: {known}")

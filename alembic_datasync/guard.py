@@ -13,6 +13,7 @@ where the problem is and what to do.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from typing import Any
 
@@ -238,4 +239,117 @@ def syntax_problem(data: bytes, path: str, exc: yaml.MarkedYAMLError) -> Problem
     detail = exc.problem or exc.context or "invalid YAML"
     if exc.context and exc.problem:
         detail = f"{exc.context}: {exc.problem}"
+    opened = exc.context_mark
+    if opened is not None and exc.problem_mark is not None and _opens(exc.context or ""):
+        start, stop = mark_position(path, opened), mark_position(path, exc.problem_mark)
+        if (start.line, start.column) < (stop.line, stop.column):
+            # An unclosed quote or bracket: the parser only gives up far below,
+            # where the next quote or bracket happens to be; lead with where it opens.
+            return Problem(
+                start,
+                f"invalid YAML: {detail} at {stop.line}:{stop.column}, where the parser gave "
+                f"up; check the {_what_opens(exc.context or '')} that opens here: is it closed?",
+            )
+    quote = _multiline_quote_before(data, mark)
+    if quote is not None:
+        start, stop = mark_position(path, quote), mark_position(path, mark)
+        return Problem(
+            start,
+            f"invalid YAML: a quoted value opens here and runs over several lines, then at "
+            f"{stop.line}:{stop.column} the parser gave up ({detail}); is the quote that opens "
+            f"here closed on its own line?",
+        )
     return Problem(mark_position(path, mark), f"invalid YAML: {detail}")
+
+
+def _multiline_quote_before(data: bytes, mark: Any) -> Any:
+    """The start of a quoted value spanning lines just before ``mark``, or None.
+
+    Legal YAML, but rare in a dataset file: a quote left open swallows the
+    lines below it up to the next quote, and the parser only stumbles after.
+    """
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    last = None
+    try:
+        for token in yaml.scan(data, Loader=loader):
+            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
+                break
+            last = token
+    except yaml.YAMLError:
+        pass
+    if (
+        isinstance(last, yaml.ScalarToken)
+        and last.style in ("'", '"')
+        and last.end_mark.line > last.start_mark.line
+        and mark.line - last.end_mark.line <= 1
+    ):
+        return last.start_mark
+    return None
+
+
+def _opens(context: str) -> bool:
+    """True for a parser context that is something opened and not yet closed."""
+    return any(word in context for word in ("quoted scalar", "flow mapping", "flow sequence"))
+
+
+def _what_opens(context: str) -> str:
+    if "quoted scalar" in context:
+        return "quote"
+    return "bracket" if "sequence" in context else "brace"
+
+
+#: Line breaks YAML counts that editors, diffs and grep do not (NEL, U+2028, U+2029).
+_YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class EditorLines:
+    """Turns YAML's line numbers into an editor's, for a text with breaks only YAML sees.
+
+    YAML also ends a line at NEL, U+2028 and U+2029; an editor (and a diff)
+    does not, so a quoted value holding one would shift every later position
+    by a line.  `for_text` gives None for the usual text that has none.
+    """
+
+    def __init__(self, text: str) -> None:
+        # Where each line starts, as YAML counts lines, and as an editor does.
+        self.yaml_starts = [0]
+        index = 0
+        while index < len(text):
+            character = text[index]
+            if character == "\r" and text[index + 1 : index + 2] == "\n":
+                index += 1
+            if character in "\r\n" or character in _YAML_ONLY_BREAKS:
+                self.yaml_starts.append(index + 1)
+            index += 1
+        self.editor_starts = [0] + [
+            index + 1
+            for index, character in enumerate(text)
+            if character == "\n" or (character == "\r" and text[index + 1 : index + 2] != "\n")
+        ]
+
+    @classmethod
+    def for_text(cls, data: bytes) -> EditorLines | None:
+        """The line map of ``data``, or None when YAML and an editor count lines alike."""
+        text = data.decode("utf-8", errors="replace")
+        if not any(character in text for character in _YAML_ONLY_BREAKS):
+            return None
+        return cls(text)
+
+    def position(self, position: Position) -> Position:
+        """``position`` (YAML's lines) as an editor shows it."""
+        line, column = self.spot(position.line, position.column)
+        return Position(position.path, line, column)
+
+    def spot(self, line: int, column: int) -> tuple[int, int]:
+        """(line, column), 1-based, from YAML's count to an editor's."""
+        if not 1 <= line <= len(self.yaml_starts):
+            return line, column
+        offset = self.yaml_starts[line - 1] + column - 1
+        editor_line = bisect.bisect_right(self.editor_starts, offset)
+        return editor_line, offset - self.editor_starts[editor_line - 1] + 1
+
+    def problem(self, problem: Problem) -> Problem:
+        """``problem`` with its position as an editor shows it."""
+        if not isinstance(problem.position, Position):
+            return problem
+        return Problem(self.position(problem.position), problem.message)

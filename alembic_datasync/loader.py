@@ -28,6 +28,7 @@ from .fastload import fast_rows
 from .guard import (
     DEFAULT_MAX_ALIAS_NODES,
     DEFAULT_MAX_DEPTH,
+    EditorLines,
     check_node_graph,
     children,
     mark_position,
@@ -215,8 +216,29 @@ def parse_file(
     a refused tag, an alias bomb); problems of single rows or values are in
     the result's ``problems``, and those rows or values are left out.
     """
-    path = dataset.display_path
     data = source.encode("utf-8") if isinstance(source, str) else source
+    lines = EditorLines.for_text(data)
+    if lines is None:
+        return _parse(data, dataset, max_alias_nodes, max_depth, fast)
+    # A break only YAML counts (U+2028 in a quoted value): positions are YAML's
+    # until mapped to an editor's lines, so the fast path (which keeps YAML's) is out.
+    try:
+        loaded = _parse(data, dataset, max_alias_nodes, max_depth, fast=False)
+    except FileProblem as exc:
+        raise FileProblem(lines.problem(exc.problem)) from None
+    for row in loaded.rows:
+        row.position = lines.position(row.position)
+        row.value_positions = {
+            column: lines.spot(*spot) for column, spot in row.value_positions.items()
+        }
+    loaded.problems = [lines.problem(problem) for problem in loaded.problems]
+    return loaded
+
+
+def _parse(
+    data: bytes, dataset: Dataset, max_alias_nodes: int, max_depth: int, fast: bool
+) -> LoadedFile:
+    path = dataset.display_path
     # The fast path (rows straight from libyaml's events, about five times
     # faster) gives exactly the rows below, or None for anything it leaves to
     # this loader: anchors, merge keys, tags, any problem to report.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, Table
 
@@ -17,73 +17,15 @@ from .collector import collector_paused
 from .column_types import Convert, Unreadable, ValueRule
 from .database_forms import with_database_forms
 from .dataset import Dataset
+from .display import listing
 from .errors import Position, Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
 from .matching import KeyClasses, loose_key_columns
+from .order import insert_levels
+from .plans import ColumnChange, DatasetPlan, RowChange
 from .reading import read_rows
 from .rows import LoadedFile, Row
-from .tables import UniqueKey, enforces_unique
-
-Action = Literal["create", "update", "delete"]
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnChange:
-    """One column of one row changing from ``old`` (in the table) to ``new`` (in the file)."""
-
-    column: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RowChange:
-    """A row the sync writes.
-
-    ``key`` holds the key as the table stores it (for an update or delete) or
-    as the file writes it (for a create).  ``values`` are the values a create
-    inserts; ``changes`` the columns an update sets.  ``position`` is where the
-    row is written in the file (None for a delete).
-    """
-
-    action: Action
-    key: tuple[Any, ...]
-    label: str
-    values: dict[str, Any] = field(default_factory=dict)
-    changes: tuple[ColumnChange, ...] = ()
-    position: Position | None = None
-
-
-@dataclass(slots=True)
-class DatasetPlan:
-    """What syncing one dataset does."""
-
-    dataset: Dataset
-    table: Table
-    total: int
-    unchanged: int = 0
-    creates: list[RowChange] = field(default_factory=list)
-    updates: list[RowChange] = field(default_factory=list)
-    deletes: list[RowChange] = field(default_factory=list)
-    #: What the plan leaves alone and why, for the report (not a problem).
-    notes: list[str] = field(default_factory=list)
-    #: The table's unique keys, which decide how new rows are inserted.
-    unique_keys: list[UniqueKey] = field(default_factory=list)
-    #: How each column's values were compared; the check after writing uses the same.
-    rules: dict[str, ValueRule] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.creates or self.updates or self.deletes)
-
-    @property
-    def changes(self) -> list[RowChange]:
-        """Every row change, in the order a reviewer reads them: file order, deletes last."""
-        in_file = sorted(
-            self.creates + self.updates,
-            key=lambda change: change.position.line if change.position else 0,
-        )
-        return in_file + self.deletes
+from .tables import UniqueKey, enforces_unique, self_references
 
 
 @dataclass(slots=True)
@@ -146,6 +88,14 @@ def plan_dataset(
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
+    # Deleting rows of a table that refers to itself goes leaves first: the
+    # writer needs each deleted row's references.
+    referring = (
+        [c for r in self_references(table) for c in (*r.columns, *r.referred)]
+        if dataset.prune
+        else []
+    )
+    selected += [c for c in dict.fromkeys(referring) if c not in selected]
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
@@ -162,7 +112,7 @@ def plan_dataset(
         problems: list[Problem] = list(unreadable_values)
         listed = _rows_by_key_class(earlier, key_columns, rules, same)
         theirs = _rows_by_key_class(later, key_columns, rules, same)
-        required = _required_columns(table)
+        required = required_columns(table)
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
@@ -212,6 +162,9 @@ def plan_dataset(
             else:
                 plan.unchanged += 1
 
+    _, cycle = insert_levels(plan)
+    if cycle:
+        problems.append(_cycle_problem(cycle, dataset))
     if existing.unkeyed:
         plan.notes.append(
             f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
@@ -232,7 +185,8 @@ def plan_dataset(
                     continue
                 for table_row in table_rows:
                     db_key = tuple(table_row[:width])
-                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key)))
+                    references = {c: table_row[selected.index(c)] for c in referring}
+                    plan.deletes.append(RowChange("delete", db_key, key_label(db_key), references))
         elif kept:
             problems.append(
                 Problem(
@@ -311,6 +265,20 @@ def _rows_by_class(
     return grouped
 
 
+def _cycle_problem(cycle: list[RowChange], dataset: Dataset) -> Problem:
+    """New rows that refer to each other, so that none can be inserted first."""
+    first, *others = cycle
+    listed = ", ".join(f"{change.label!r} ({change.position})" for change in others)
+    return Problem(
+        first.position,
+        f"new row {first.label!r} and new row{'s' if len(others) > 1 else ''} {listed} of "
+        f"{dataset.label!r} refer to each other in a cycle through the table's foreign key to "
+        f"itself, so no order of inserts can write them: leave one reference out until the "
+        f"rows exist (a later change adds it), or make the foreign key DEFERRABLE INITIALLY "
+        f"DEFERRED",
+    )
+
+
 def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:
     """A row whose key the table holds more than once."""
     label = describe_key(row, dataset.key_columns)
@@ -359,7 +327,7 @@ def _generates_its_own_key(table: Table, column: Column[Any]) -> bool:
     )
 
 
-def _required_columns(table: Table) -> list[str]:
+def required_columns(table: Table) -> list[str]:
     """The columns a new row must write: NOT NULL, and nothing fills them in."""
     return [
         column.name
@@ -375,14 +343,15 @@ def _required_columns(table: Table) -> list[str]:
 def _missing_required(
     table: Table, values: dict[str, Any], position: Position, label: str, dataset: Dataset
 ) -> list[Problem]:
-    missing = [name for name in _required_columns(table) if name not in values]
+    missing = [name for name in required_columns(table) if name not in values]
     if not missing:
         return []
+    one = len(missing) == 1
     return [
         Problem(
             position,
-            f"new row {label!r} of {dataset.label!r} leaves out {', '.join(map(repr, missing))}, "
-            f"which cannot be NULL and has no default; add "
-            f"{'it' if len(missing) == 1 else 'them'} to the row",
+            f"new row {label!r} of {dataset.label!r} leaves out {listing(missing)}, which cannot "
+            f"be NULL and {'has' if one else 'have'} no default; add {'it' if one else 'them'} "
+            f"to the row",
         )
     ]

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, tuple_
 
 from .column_types import Convert
 from .display import SECRET, show_value
-from .planner import PLAIN_TYPES, DatasetPlan, RowChange
+from .planner import PLAIN_TYPES
+from .plans import DatasetPlan, RowChange
 from .reading import read_rows
 from .tables import column_rules
 

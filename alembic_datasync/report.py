@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .display import SECRET, show_value
-from .planner import DatasetPlan, RowChange
+from .plans import DatasetPlan, RowChange
 
 
 @dataclass
@@ -37,6 +37,30 @@ class SyncReport:
         for plan in self.datasets:
             lines.extend(plan_lines(plan))
         return lines
+
+    def changed_keys(self) -> dict[str, dict[str, list[list[Any]]]]:
+        """Per dataset with changes: the keys it created, updated and deleted.
+
+        What an application needs to drop its cached copies of exactly those
+        rows; keys are lists (one value per key column), values as stored.
+        """
+        return {
+            plan.dataset.label: {
+                "created": [list(change.key) for change in plan.creates],
+                "updated": [list(change.key) for change in plan.updates],
+                "deleted": [list(change.key) for change in plan.deletes],
+            }
+            for plan in self.datasets
+            if plan.has_changes
+        }
+
+    def __repr__(self) -> str:
+        # What a plan holds stays out of sight (secrets): the summary says enough.
+        state = "applied" if self.applied else "planned"
+        return f"<SyncReport {state}: {'; '.join(self.summary_lines()) or 'no datasets'}>"
+
+    def __str__(self) -> str:
+        return self.render()
 
     def render(self, max_rows: int | None = None) -> str:
         """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each)."""

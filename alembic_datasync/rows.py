@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dataset import Dataset
+from .display import spellings
 from .errors import Position, Problem
 
 
@@ -40,22 +41,32 @@ class LoadedFile:
     """The rows of one dataset file, in file order.
 
     ``problems`` are what made some rows or values unreadable (a row that is
-    not a mapping, a value YAML cannot construct...); those rows or values are
-    left out of ``rows``, and a file with problems is never synced.
+    not a mapping, a value YAML cannot construct, a CSV record with too many
+    fields...); those rows or values are left out of ``rows``, and a file
+    with problems is never synced.
     """
 
     dataset: Dataset
     rows: list[Row]
     problems: list[Problem] = field(default_factory=list)
+    #: True for a CSV file: every value is the cell's text (None where empty),
+    #: which the checks turn into its column's type.
+    cells_are_text: bool = False
+    #: A CSV file's header: each column name's (line, column), for problems of
+    #: a column as a whole (reported once, not on every row).
+    header: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def secret_values(self) -> set[str]:
-        """The text of every value the file writes into its dataset's secret columns."""
+        """Every spelling of every value the file writes into its dataset's secret columns.
+
+        As written and as YAML read it (``0471236`` is 160414), and as a
+        database may print it back.
+        """
         values: set[str] = set()
         for column in self.dataset.secret_columns:
             for row in self.rows:
-                value = row.values.get(column)
-                if value is not None and str(value):
-                    values.add(str(value))
+                if column in row.values:
+                    values |= spellings(row.values[column], row.scalar_texts.get(column))
         return values
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import JSON, Connection, MetaData, Table, UniqueConstraint, text
 from sqlalchemy import exc as sa_exc
@@ -152,4 +153,70 @@ def conflict_target(keys: list[UniqueKey], key_columns: tuple[str, ...]) -> bool
     """True when an upsert can name the key: a full, immediate unique key on exactly it."""
     return any(
         not key.partial and not key.deferrable and key.columns == set(key_columns) for key in keys
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SelfReference:
+    """A foreign key of a table to itself: ``columns`` refer to ``referred`` of another row.
+
+    ``deferred``: the database checks it at commit (INITIALLY DEFERRED), so
+    rows may be written in any order.
+    """
+
+    columns: tuple[str, ...]
+    referred: tuple[str, ...]
+    deferred: bool
+
+
+def self_references(table: Table) -> list[SelfReference]:
+    """The foreign keys of ``table`` that refer to ``table`` itself."""
+    found = []
+    for constraint in table.foreign_key_constraints:
+        referred = [element.column for element in constraint.elements]
+        if referred and all(_same_table(column.table, table) for column in referred):
+            found.append(
+                SelfReference(
+                    tuple(constraint.column_keys),
+                    tuple(column.name for column in referred),
+                    (constraint.initially or "").upper() == "DEFERRED",
+                )
+            )
+    return found
+
+
+def referred_tables(table: Table) -> set[tuple[str | None, str]]:
+    """(schema, name) of every other table ``table`` has a foreign key to."""
+    found = set()
+    for constraint in table.foreign_key_constraints:
+        for element in constraint.elements:
+            other = element.column.table
+            if not _same_table(other, table):
+                found.add((other.schema or table.schema, other.name))
+    return found
+
+
+def _same_table(one: Any, other: Table) -> bool:
+    return bool(one.name == other.name and (one.schema or other.schema) == other.schema)
+
+
+#: MySQL/MariaDB storage engines that roll back: a sync into any other is refused.
+TRANSACTIONAL_ENGINES = frozenset(("innodb", "xtradb", "rocksdb", "tokudb", "ndbcluster", "ndb"))
+
+
+def non_transactional_problem(dataset: Dataset, table: Table) -> Problem | None:
+    """The problem of writing to a table whose storage engine cannot roll back, or None.
+
+    MyISAM, Aria, MEMORY... keep every row written before a refused one, so
+    "all or nothing" cannot hold: such a table is refused before anything
+    is written.
+    """
+    engine = table.kwargs.get("mysql_engine") or table.kwargs.get("mariadb_engine")
+    if not engine or str(engine).lower() in TRANSACTIONAL_ENGINES:
+        return None
+    return Problem(
+        dataset.display_path,
+        f"table {dataset.label!r} uses the {engine} storage engine, which cannot roll back: a "
+        f"sync refused half-way would leave part of the file written, so nothing is synced "
+        f"into it; convert it in a migration (ALTER TABLE {table.name} ENGINE=InnoDB)",
     )

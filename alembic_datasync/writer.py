@@ -33,9 +33,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from .display import redact
+from .display import redact, spellings
 from .errors import ApplyFailed
-from .planner import DatasetPlan, RowChange
+from .order import delete_levels, insert_levels, step_order
+from .plans import DatasetPlan, RowChange
 from .tables import UniqueKey, conflict_target
 from .transaction import unit_of_work
 
@@ -129,7 +130,7 @@ def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:
             values.extend(v for c, v in change.values.items() if c in secret)
         for change in plan.updates:
             values.extend(v for c in change.changes if c.column in secret for v in (c.old, c.new))
-    return {str(v) for v in values if v is not None and str(v)}
+    return {spelled for value in values for spelled in spellings(value)}
 
 
 @dataclass(frozen=True)
@@ -144,17 +145,22 @@ class _Step:
     def run(self, connection: Connection, changes: list[RowChange] | None = None) -> None:
         try:
             self.write(connection, self.plan, changes or self.changes)
-        except _driver_errors(connection) as exc:
+        except _driver_errors(connection) + _VALUE_ERRORS as exc:
             raise _Refused(self, exc) from None
 
 
 def _steps(plans: Sequence[DatasetPlan]) -> list[_Step]:
-    # Deletes first, children (declared later) before parents, so that freed
-    # unique values and foreign keys are available to what follows.
-    steps = [_Step(plan, "delete", _delete, plan.deletes) for plan in reversed(plans)]
-    for plan in plans:
-        steps.append(_Step(plan, "update", _update, plan.updates))
-        steps.append(_Step(plan, "insert", _insert, plan.creates))
+    """The writes in the order the foreign keys allow (`order`), a level of rows a step."""
+    steps: list[_Step] = []
+    for plan, verb in step_order(plans):
+        if verb == "insert":
+            levels, cycle = insert_levels(plan)
+            # A cycle is a problem of the plan; were it written, the database decides.
+            steps.extend(_Step(plan, verb, _insert, level) for level in [*levels, cycle])
+        elif verb == "update":
+            steps.append(_Step(plan, verb, _update, plan.updates))
+        else:
+            steps.extend(_Step(plan, verb, _delete, level) for level in delete_levels(plan))
     return [step for step in steps if step.changes]
 
 
@@ -182,15 +188,21 @@ class _Refused(Exception):
 
 
 def _reason(error: Any) -> str:
-    """The first line of what the driver said."""
-    original = error.orig if isinstance(error, sa_exc.DBAPIError) else error
-    return str(original if original is not None else error).strip().splitlines()[0]
+    """The first line of what the driver said (never SQLAlchemy's listing of the parameters)."""
+    original = error.orig if isinstance(error, sa_exc.StatementError) else error
+    said = str(original if original is not None else error).strip()
+    return said.splitlines()[0] if said else type(original).__name__
 
 
 def _driver_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     # COPY runs on the driver's own cursor, so its errors come unwrapped.
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
-    return (sa_exc.DBAPIError, getattr(driver, "Error", sa_exc.DBAPIError))
+    return (sa_exc.StatementError, getattr(driver, "Error", sa_exc.DBAPIError))
+
+
+#: What a driver or a bind processor raises for a value it cannot write (a
+#: list of mixed types, text for a binary column), unwrapped by SQLAlchemy.
+_VALUE_ERRORS: tuple[type[BaseException], ...] = (TypeError, ValueError, OverflowError)
 
 
 #: At most this many rows of a refused statement are tried one by one.
@@ -205,7 +217,9 @@ def _blames_a_row(connection: Connection, error: Any) -> bool:
     """True for a constraint or a value the database refused, not a lost connection."""
     if isinstance(error, sa_exc.IntegrityError | sa_exc.DataError):
         return True
-    original: Any = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    original: Any = error.orig if isinstance(error, sa_exc.StatementError) else error
+    if isinstance(original, _VALUE_ERRORS):
+        return True
     driver: Any = getattr(connection.dialect, "loaded_dbapi", None)
     integrity = getattr(driver, "IntegrityError", None)
     data = getattr(driver, "DataError", None)

@@ -214,7 +214,8 @@ def test_offline_sql_mode_says_it_skipped(project: Project) -> None:
     assert run.returncode == 0, run.output
     assert run.datasync_lines() == [
         "datasync: skipped: offline (--sql) mode has no database to sync; "
-        "run `alembic datasync` against the database"
+        "add -x datasync=sql to write the sync as SQL after the migrations, "
+        "or run `alembic datasync` against the database"
     ]
     assert "CREATE TABLE llm_node_configuration" in run.stdout
     assert not project.has_table("llm_node_configuration")

@@ -222,10 +222,11 @@ def test_second_document() -> None:
     )
 
 
-def test_syntax_error_names_the_line() -> None:
+def test_syntax_error_names_where_the_quote_opens_and_where_parsing_stopped() -> None:
     assert refusal(b'a:\n  default_model: "gpt-4o\n  default_temperature: 0.2\n') == (
-        "nodes.yaml:4:1: invalid YAML: while scanning a quoted scalar: found unexpected end "
-        "of stream"
+        "nodes.yaml:2:18: invalid YAML: while scanning a quoted scalar: found unexpected end "
+        "of stream at 4:1, where the parser gave up; check the quote that opens here: is it "
+        "closed?"
     )
 
 

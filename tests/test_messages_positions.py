@@ -51,7 +51,6 @@ LINE_BREAKS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 15, a line break in a value shifts lines")
 @pytest.mark.parametrize("line_break", LINE_BREAKS)
 def test_a_unicode_line_break_inside_a_quoted_value_shifts_no_later_position(
     engine: sa.Engine, tmp_path: Path, line_break: str
@@ -71,7 +70,6 @@ def test_a_unicode_line_break_inside_a_quoted_value_shifts_no_later_position(
         assert problems[1].startswith("items.yaml:7:9: unknown column 'labl'"), problems
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 15, a line break in a list row")
 @pytest.mark.parametrize("line_break", LINE_BREAKS)
 def test_a_unicode_line_break_in_a_list_of_rows_shifts_no_later_position(
     engine: sa.Engine, tmp_path: Path, line_break: str
@@ -91,7 +89,6 @@ def test_a_unicode_line_break_in_a_list_of_rows_shifts_no_later_position(
 UNCLOSED = 'a:\n  label: "unclosed\nb:\n  label: fine\nc:\n  label: "other"\nd:\n  label: x\n'
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 15, invalid YAML names where it starts")
 def test_an_unclosed_quote_is_named_where_it_opens_and_where_parsing_stopped(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -109,7 +106,6 @@ def test_an_unclosed_quote_is_named_where_it_opens_and_where_parsing_stopped(
         assert "6:11" in text and "quote" in text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 15, grammar for several columns")
 def test_a_new_row_leaving_out_two_required_columns_says_they_have_no_default(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -142,7 +138,6 @@ def test_a_new_row_leaving_out_one_required_column_says_it_has_no_default(
 LARGE = "".join(f"{i:07d} " for i in range(25_000))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 15, large values printed in full")
 def test_a_very_large_value_is_cut_in_the_plan(engine: sa.Engine, tmp_path: Path) -> None:
     items_table(engine)
     write(tmp_path, f"x:\n  a: s\n  b: s\n  label: '{LARGE}'\n")

@@ -41,7 +41,6 @@ def checked_table(engine: sa.Engine, name: str, storage: str) -> None:
 THREE_ROWS = "a: {amount: 1}\nb: {amount: 2}\nc: {amount: -3}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 3, non-transactional tables")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 @pytest.mark.parametrize("storage", ["MyISAM", "Aria"])
 def test_a_row_refused_half_way_into_a_non_transactional_table_leaves_it_unchanged(
@@ -57,7 +56,6 @@ def test_a_row_refused_half_way_into_a_non_transactional_table_leaves_it_unchang
     assert count(engine, "items") == 0, message
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 3, non-transactional tables")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 @pytest.mark.parametrize("storage", ["MyISAM", "Aria"])
 def test_a_failed_sync_never_claims_nothing_was_written_when_a_table_kept_rows(
@@ -79,7 +77,6 @@ def test_a_failed_sync_never_claims_nothing_was_written_when_a_table_kept_rows(
         assert "'other'" in message and storage in message  # refused, saying why
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 3, non-transactional tables")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 def test_syncing_into_a_myisam_table_is_refused_naming_the_table_and_its_engine(
     engine: sa.Engine, tmp_path: Path

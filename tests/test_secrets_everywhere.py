@@ -67,7 +67,6 @@ def test_a_secret_too_long_for_its_column_is_not_shown_even_in_part(
     assert shown_parts(str(offline.value)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 4, a secret is truncated before redaction")
 def test_a_long_secret_of_the_wrong_type_is_not_shown_even_in_part(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -92,9 +91,6 @@ RETYPED = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 9: class 4, a secret YAML retyped is shown as written"
-)
 @pytest.mark.parametrize(("written", "read"), RETYPED)
 def test_a_secret_yaml_reads_as_a_number_is_hidden_in_every_spelling(
     engine: sa.Engine, tmp_path: Path, written: str, read: str
@@ -118,12 +114,7 @@ def test_a_secret_yaml_reads_as_a_number_is_hidden_in_every_spelling(
     [
         "sqlite",
         "postgresql",
-        pytest.param(
-            "mysql",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 9: class 4, MariaDB quotes 64 characters of the value"
-            ),
-        ),
+        "mysql",
     ],
     indirect=True,
 )
@@ -157,7 +148,6 @@ def test_a_row_the_driver_cannot_write_does_not_show_its_secrets(
     assert said.startswith(("InvalidDatasets", "ApplyFailed", "datasync:")), said
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 4, reports returned by the API")
 def test_the_report_the_api_returns_does_not_show_a_secret_when_printed(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -170,7 +160,6 @@ def test_the_report_the_api_returns_does_not_show_a_secret_when_printed(
         assert shown_parts(text) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 4, a truncated secret in logs and FAILED")
 def test_alembic_logs_and_failed_lines_never_show_part_of_a_secret(
     database_url: sa.URL, tmp_path: Path
 ) -> None:

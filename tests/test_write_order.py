@@ -73,7 +73,6 @@ def parents_and_children(engine: sa.Engine) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 10, updates run before inserts")
 def test_a_row_moves_under_a_parent_created_in_the_same_sync(
     fk_engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -93,7 +92,6 @@ def test_a_row_moves_under_a_parent_created_in_the_same_sync(
     assert in_sync(fk_engine, [CATEGORIES], tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 10, inserts in file order")
 def test_a_child_listed_before_its_new_parent_in_one_file_is_created(
     fk_engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -108,7 +106,6 @@ def test_a_child_listed_before_its_new_parent_in_one_file_is_created(
     assert in_sync(fk_engine, [CATEGORIES], tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 10, datasets written in declaration order")
 def test_a_child_dataset_declared_before_its_parent_dataset_syncs(
     fk_engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -131,13 +128,7 @@ def test_a_child_dataset_declared_before_its_parent_dataset_syncs(
     "children_first",
     [
         pytest.param(False, id="parents-declared-first"),
-        pytest.param(
-            True,
-            id="children-declared-first",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 9: class 10, deletes in reverse declaration order"
-            ),
-        ),
+        pytest.param(True, id="children-declared-first"),
     ],
 )
 def test_pruned_children_are_deleted_before_their_pruned_parents(
@@ -163,20 +154,6 @@ def test_pruned_children_are_deleted_before_their_pruned_parents(
     assert query(fk_engine, "SELECT code FROM children") == [("c1",)]
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    [
-        "sqlite",
-        "postgresql",
-        pytest.param(
-            "mysql",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 9: class 10, InnoDB checks each deleted row at once"
-            ),
-        ),
-    ],
-    indirect=True,
-)
 def test_a_parent_and_its_child_pruned_from_one_table_are_deleted_children_first(
     fk_engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -194,7 +171,6 @@ def test_a_parent_and_its_child_pruned_from_one_table_are_deleted_children_first
     assert query(fk_engine, "SELECT code FROM categories") == [("z",)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 10, a cycle of new rows")
 def test_a_cycle_of_new_rows_is_written_or_refused_naming_every_row_of_it(
     fk_engine: sa.Engine, tmp_path: Path
 ) -> None:
