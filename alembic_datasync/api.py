@@ -30,6 +30,7 @@ from .keys import describe_key
 from .model import Metadata, carry_model_defaults, model_in_metadata
 from .notify import send as send_notification
 from .planner import plan_dataset
+from .readback import values_not_kept
 from .report import SyncReport
 from .rows import LoadedFile
 from .tables import (
@@ -143,6 +144,7 @@ def apply(connection: Connection, report: SyncReport) -> SyncReport:
     if report.has_changes:
         with refusals_explained(connection), unit_of_work(connection):
             write_plans(connection, report.datasets)
+            report.warnings.extend(values_not_kept(connection, report.datasets))
     report.applied = True
     return report
 
@@ -188,6 +190,7 @@ def sync(
         )
         if not dry_run:
             write_plans(connection, report.datasets)
+            report.warnings.extend(values_not_kept(connection, report.datasets))
             report.applied = True
             if notify:
                 send_notification(connection, notify, report)

@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, ColumnDefault, Connection, Select, Table, select
+from sqlalchemy import Column, ColumnDefault, Connection, Table
 
 from .collector import collector_paused
-from .column_types import Convert, ValueRule
+from .column_types import Convert, Unreadable, ValueRule
+from .database_forms import with_database_forms
 from .dataset import Dataset
 from .errors import Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
@@ -22,6 +23,7 @@ from .matching import KeyClasses, loose_key_columns
 from .model import generated_columns
 from .order import insert_levels
 from .plans import ColumnChange, DatasetPlan, RowChange, UnmanagedValue
+from .reading import read_rows
 from .rows import LoadedFile, Row
 from .tables import (
     UniqueKey,
@@ -41,17 +43,20 @@ class _TableRows:
     repeated: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
     #: Rows with a NULL in a key column: no file can name them.
     unkeyed: int = 0
+    #: Rows whose key the driver cannot read (`reading`): no file can name them either.
+    unreadable: int = 0
 
 
-def _table_rows(
-    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
-) -> _TableRows:
+def _table_rows(rows: Sequence[Sequence[Any]], key_rules: list[ValueRule]) -> _TableRows:
     """The table's rows (key and written columns) by canonical key, duplicates set apart."""
     found = _TableRows()
     width = len(key_rules)
-    for row in connection.execute(query):
+    for row in rows:
         if any(value is None for value in row[:width]):
             found.unkeyed += 1
+            continue
+        if any(type(value) is Unreadable for value in row[:width]):
+            found.unreadable += 1
             continue
         key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
         earlier = found.by_key.get(key)
@@ -88,6 +93,8 @@ def plan_dataset(
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
+    # Types no Python rule compares are compared as the database reads the file's values.
+    rules, unreadable_values = with_database_forms(connection, table, loaded, rules)
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
@@ -103,21 +110,25 @@ def plan_dataset(
     if audit:
         selected += [c for c in audited if c not in selected]
     where = {column: index for index, column in enumerate(selected)}
-    query = select(*(table.c[c] for c in selected))
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
     key_unique = enforces_unique(list(unique), key_columns)
     elsewhere = [*earlier, *later]
     with collector_paused():
-        existing = _table_rows(connection, query, key_rules)
+        existing = _table_rows(read_rows(connection, table, selected, rules), key_rules)
         keys = [key_of(row, key_columns, rules) for row in loaded.rows]
         same = _key_classes(connection, table, loaded, existing, keys, rules, key_unique, elsewhere)
         rows_of_class = _rows_by_class(existing, same)
         plan = DatasetPlan(
-            dataset, table, total=len(loaded.rows), unique_keys=list(unique), audited=audit
+            dataset,
+            table,
+            total=len(loaded.rows),
+            unique_keys=list(unique),
+            audited=audit,
+            rules=rules,
         )
-        problems: list[Problem] = []
+        problems: list[Problem] = list(unreadable_values)
         listed = _rows_by_key_class(earlier, key_columns, rules, same)
         theirs = _rows_by_key_class(later, key_columns, rules, same)
         required = required_columns(table)
@@ -197,6 +208,12 @@ def plan_dataset(
             f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
             f"{'have' if existing.unkeyed != 1 else 'has'} a null key, which no dataset file "
             f"can name: left alone"
+        )
+    if existing.unreadable:
+        plan.notes.append(
+            f"{existing.unreadable} row{'s' if existing.unreadable != 1 else ''} of the table "
+            f"{'have' if existing.unreadable != 1 else 'has'} a key the database driver cannot "
+            f"read, which no dataset file can name: left alone"
         )
     if audit and not dataset.prune:
         plan.unlisted = sorted(
@@ -324,7 +341,7 @@ def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:
 
 #: Types whose equal values are equal under every column's rule: a value that
 #: comes back from the table with the file's type and value needs no rule.
-_PLAIN_TYPES = frozenset((str, int, bool, float))
+PLAIN_TYPES = frozenset((str, int, bool, float))
 
 
 def _changed_columns(
@@ -339,7 +356,7 @@ def _changed_columns(
         to_db, canonical, index = steps
         new = to_db(value)
         old = db_row[index]
-        if new is old or (type(new) is type(old) and type(new) in _PLAIN_TYPES and new == old):
+        if new is old or (type(new) is type(old) and type(new) in PLAIN_TYPES and new == old):
             continue
         if canonical(new) != canonical(old):
             # to_db shows the old value the way the file would write it

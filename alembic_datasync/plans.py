@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Table
 
+from .column_types import ValueRule
 from .dataset import Dataset
 from .errors import Position
 from .tables import UniqueKey
@@ -86,6 +87,8 @@ class DatasetPlan:
     audited: bool = False
     unlisted: list[tuple[Any, ...]] = field(default_factory=list)
     unmanaged: list[UnmanagedValue] = field(default_factory=list)
+    #: How each column's values were compared; the check after writing uses the same.
+    rules: dict[str, ValueRule] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def has_changes(self) -> bool:

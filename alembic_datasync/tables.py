@@ -25,6 +25,8 @@ def reflect_table(connection: Connection, dataset: Dataset) -> Table | None:
     if getattr(connection.dialect, "is_mariadb", False):
         for name in _mariadb_json_columns(connection, table):
             table.c[name].type = JSON()
+    if connection.dialect.name in ("mysql", "mariadb"):
+        _note_character_sets(connection, table)
     for column in table.columns:
         if isinstance(column.type, JSON):
             # `null` in the file means SQL NULL, not the JSON value null.
@@ -44,6 +46,20 @@ def _mariadb_json_columns(connection: Connection, table: Table) -> list[str]:
         if name in table.c and clause.replace(" ", "").lower() == f"json_valid(`{name.lower()}`)":
             names.append(name)
     return names
+
+
+def _note_character_sets(connection: Connection, table: Table) -> None:
+    """Give each MySQL text column its character set, which reflection leaves out when it is
+    the table's default: the type rules refuse what it cannot store (utf8mb3 and an emoji)."""
+    query = text(
+        "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
+        " WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+        " AND CHARACTER_SET_NAME IS NOT NULL"
+    )
+    for name, charset in connection.execute(query, {"schema": table.schema, "table": table.name}):
+        column = table.c.get(name)
+        if column is not None and hasattr(column.type, "charset"):
+            column.type.charset = charset
 
 
 def table_in_metadata(metadata: Metadata | None, dataset: Dataset) -> Table | None:

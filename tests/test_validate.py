@@ -140,10 +140,17 @@ CASES = [
         "1234567.8",
         "price expects a number of at most 6 digits before the decimal point and 2 after it, got 1234567.8, which has 7 digits before the decimal point",
     ),
+    # Quoted decimal text is exact: the way to write more digits than a float keeps.
+    ("price", "'1.5'", None),
     (
         "price",
-        "'1.5'",
-        "price expects a number of at most 6 digits before the decimal point and 2 after it, got '1.5', which is quoted text; remove the quotes",
+        "'1.5 EUR'",
+        "price expects a number of at most 6 digits before the decimal point and 2 after it, got '1.5 EUR'",
+    ),
+    (
+        "price",
+        "'0.125'",
+        "price expects a number of at most 6 digits before the decimal point and 2 after it, got 0.125, which the database would round",
     ),
     (
         "price",
