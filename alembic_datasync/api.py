@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy import Connection, Table
 
 from .applied import LastApplied
 from .check import check_file, shared_rows
@@ -29,7 +29,11 @@ from .display import redact_problems
 from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
 from .history import SyncOrigin, SyncRecord, read_history, read_sync, record_sync
+from .keys import describe_key
+from .model import Metadata, carry_model_defaults, model_in_metadata
+from .notify import send as send_notification
 from .planner import plan_dataset
+from .readback import values_not_kept
 from .report import SyncReport
 from .rows import LoadedFile
 from .state import Observation, Replay, last_applied, record_states, replay_unchanged
@@ -41,6 +45,7 @@ from .storage import (
 )
 from .tables import (
     column_rules,
+    missing_required_problem,
     missing_table_problem,
     non_transactional_problem,
     not_in_metadata_problem,
@@ -59,12 +64,21 @@ def plan(
     connection: Connection,
     datasets: Sequence[Dataset],
     *,
+    metadata: Metadata | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    audit: bool = False,
     state: StateTables | None = None,
 ) -> SyncReport:
     """Plan syncing ``datasets`` into the database of ``connection``; reads, never writes.
+
+    ``metadata`` is the project's model (``target_metadata``): new rows get
+    its column defaults and updated rows its ``onupdate`` values, as the
+    application would give them (a dataset declared with its model,
+    ``Dataset(path, Model)``, needs none).  ``audit`` also reports what the
+    sync leaves alone: rows the file does not list, values in columns it
+    does not write (see `DatasetPlan`).
 
     Raises `InvalidDatasets` with every problem of every file when any file
     cannot be synced.  A missing file is a warning in the report (its table is
@@ -74,7 +88,7 @@ def plan(
     """
     tables = state or StateTables()
     memory = _memory(connection, tables, datasets) if tables_exist(connection, tables) else {}
-    return _plan(connection, datasets, base_dir, strict, max_file_size, memory)
+    return _plan(connection, datasets, metadata, base_dir, strict, max_file_size, audit, memory)
 
 
 def _memory(
@@ -88,16 +102,18 @@ def _memory(
 def _plan(
     connection: Connection,
     datasets: Sequence[Dataset],
+    metadata: Metadata | None,
     base_dir: str | os.PathLike[str] | None,
     strict: bool,
     max_file_size: int,
+    audit: bool,
     memory: dict[int, LastApplied | None],
 ) -> SyncReport:
     read = read_files(datasets, base_dir, max_file_size)
     problems: list[Problem] = []
     warnings: list[str] = []
     dialect = connection.dialect.name
-    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
+    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool]] = []
     remembered: list[LastApplied | None] = []
     files = read.usable(
         problems,
@@ -116,15 +132,21 @@ def _plan(
             problems.append(missing_table_problem(file.dataset, "in the database"))
             problems.extend(file.problems)
             continue
+        dataset = file.dataset
+        model = dataset.model
+        if model is None:
+            model = model_in_metadata(metadata, dataset.table, dataset.schema)
+        if model is not None:
+            carry_model_defaults(table, model, connection.dialect)
         rules = column_rules(table, dialect)
         checked = check_file(file, table, rules)
         problems.extend(checked.problems)
         # The valid rows are planned even when there are problems: what only
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
-        ready.append((checked.valid, table, rules))
+        ready.append((checked.valid, table, rules, model is not None))
         remembered.append(memory.get(id(file.dataset)))
     plans = []
-    for number, (valid, table, rules) in enumerate(ready):
+    for number, (valid, table, rules, model_known) in enumerate(ready):
         # Other datasets of the same table: their rows are theirs (never pruned
         # here), and a row written by two files is a problem.
         dataset_plan, plan_problems = plan_dataset(
@@ -133,8 +155,10 @@ def _plan(
             table,
             rules,
             unique=unique_keys(table, connection),
-            earlier=[other for other, same, _ in ready[:number] if same is table],
-            later=[other for other, same, _ in ready[number + 1 :] if same is table],
+            earlier=[other for other, same, *_ in ready[:number] if same is table],
+            later=[other for other, same, *_ in ready[number + 1 :] if same is table],
+            model_known=model_known,
+            audit=audit,
             last=remembered[number],
         )
         if dataset_plan.applied is not None:
@@ -176,6 +200,7 @@ def apply(
             if not creates_before_the_sync(connection):
                 created = create_missing_tables(connection, tables, nested=nested)
             write_plans(connection, report.datasets)
+            report.warnings.extend(values_not_kept(connection, report.datasets))
             _record(connection, tables, report, origin or SyncOrigin(), read_back=not created)
     report.applied = True
     return report
@@ -209,15 +234,20 @@ def sync(
     connection: Connection,
     datasets: Sequence[Dataset],
     *,
+    metadata: Metadata | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     nested: bool | None = None,
+    notify: str | None = None,
+    audit: bool = False,
     state: StateTables | None = None,
     origin: SyncOrigin | None = None,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
+
+    ``metadata`` and ``audit`` are `plan`'s.
 
     Reads and writes in one unit of work (`transaction.unit_of_work`): a
     SAVEPOINT in the caller's transaction when ``connection`` is in one (the
@@ -225,13 +255,16 @@ def sync(
     returning.  A dry run is always rolled back, and read-only on PostgreSQL.
     ``nested`` overrides whether an open transaction is someone else's to
     commit (the env.py integration knows; the default guesses yes).
+    ``notify`` names a PostgreSQL channel told of the changed keys when the
+    sync commits (`alembic_datasync.notify`).
 
     The state of each dataset and the history record are written in the same
     unit of work, to the tables ``state`` names (created on first need); a
     dry run never writes them.  ``origin`` is what the history records of
     where the sync came from (the Alembic revisions, the command).  A table
     whose datasets are exactly as a verified earlier sync left them (file
-    bytes, table values and definition, library) is not parsed again.
+    bytes, table values and definition, library) is not parsed again; an
+    audit (``audit``) always plans in full.
     """
     tables = state or StateTables()
     origin = origin or SyncOrigin()
@@ -250,7 +283,7 @@ def sync(
         # another connection created after this transaction began).
         readable = not created and (not dry_run or tables_exist(connection, tables))
         replay = Replay()
-        if readable and not dry_run:
+        if readable and not dry_run and not audit:
             replay = replay_unchanged(
                 connection,
                 tables,
@@ -261,7 +294,7 @@ def sync(
             )
         rest = [d for number, d in enumerate(datasets) if number not in replay.plans]
         memory = _memory(connection, tables, rest) if readable and rest else {}
-        report = _plan(connection, rest, base_dir, strict, max_file_size, memory)
+        report = _plan(connection, rest, metadata, base_dir, strict, max_file_size, audit, memory)
         planned = {id(p.dataset): p for p in report.datasets}
         report.datasets = [
             replay.plans[number] if number in replay.plans else planned[id(dataset)]
@@ -270,6 +303,7 @@ def sync(
         ]
         if not dry_run:
             write_plans(connection, report.datasets)
+            report.warnings.extend(values_not_kept(connection, report.datasets))
             _record(
                 connection,
                 tables,
@@ -281,6 +315,8 @@ def sync(
                 strict=strict,
             )
             report.applied = True
+            if notify:
+                send_notification(connection, notify, report)
     return report
 
 
@@ -322,7 +358,7 @@ def sync_record(
 
 def validate_datasets(
     datasets: Sequence[Dataset],
-    metadata: MetaData,
+    metadata: Metadata | None,
     *,
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
@@ -332,9 +368,12 @@ def validate_datasets(
 
     Needs no database connection, so a pull request's CI can refuse a bad file
     before it is merged.  The checks and messages are the sync's, on the
-    tables as the models declare them, with one exception: whether a row
-    leaving out a NOT NULL column is new is only known to the database, so
-    that check waits for the sync.  Raises `InvalidDatasets` with every
+    tables as the models declare them (a dataset declared with its model,
+    ``Dataset(path, Model)``, is checked against that model).  Whether a row
+    is new is only known to the database, so every row is checked as if it
+    were, as on a database that does not have it yet: a row that could not be
+    created (it leaves out a NOT NULL column that nothing fills in) is a
+    problem here as it is for the sync.  Raises `InvalidDatasets` with every
     problem of every file.  A missing file is logged as a warning, or is a
     problem when ``strict``.
     """
@@ -347,16 +386,30 @@ def validate_datasets(
     )
     checked: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
     for file in files:
-        table = table_in_metadata(metadata, file.dataset)
+        dataset = file.dataset
+        table = table_in_metadata(metadata, dataset)
         if table is None:
-            problems.append(not_in_metadata_problem(file.dataset, metadata))
+            problems.append(not_in_metadata_problem(dataset, metadata))
             problems.extend(file.problems)
             continue
         # No dialect: each type's rules as declared, the same on every database.
         rules = column_rules(table, "")
         result = check_file(file, table, rules)
-        problems.extend(result.problems)
+        found = list(result.problems)
+        for row in result.valid.rows:
+            problem = missing_required_problem(
+                table,
+                row.values,
+                row.position,
+                describe_key(row, dataset.key_columns),
+                dataset,
+                known_new=False,
+                model_known=True,
+            )
+            if problem is not None:
+                found.append(problem)
+        problems.extend(in_file_order(found))
         checked.append((result.valid, table, rules))
     problems.extend(shared_rows(checked))
     if problems:
-        raise InvalidDatasets(redact_problems(problems, read.secret_values()))
+        raise InvalidDatasets(redact_problems(problems, read.secret_values()), writes=False)

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from alembic import util as alembic_util
 from alembic.config import CommandLine
+from alembic.util import CommandError
 from sqlalchemy import exc as sa_exc
 
-from .commands import datasync, datasync_history
+from .commands import FORMATS, datasync, datasync_history
 from .environment import ATTRIBUTE
-from .errors import DatasetsOutOfSync
+from .errors import DatasetsOutOfSync, database_error_message
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -30,7 +31,11 @@ COMMAND = "datasync"
 #: Errors exit as every failed Alembic command does (255).
 EXIT_OUT_OF_SYNC = 1
 
-_OPTIONS: list[tuple[str, str]] = [
+#: Exit status of a failed command, as Alembic's own ``FAILED: ...`` exits.
+EXIT_FAILED = 255
+
+#: The flags of ``datasync``: (flag, help), and argparse's options where it is not an on/off flag.
+_OPTIONS: list[tuple[str, str] | tuple[str, str, dict[str, Any]]] = [
     (
         "--dry-run",
         "print the plan and write nothing (the transaction is always rolled back; "
@@ -38,20 +43,37 @@ _OPTIONS: list[tuple[str, str]] = [
     ),
     (
         "--check",
-        f"exit {EXIT_OUT_OF_SYNC} when the database differs from the dataset files "
-        "(pending changes or manual edits), 0 when in sync; writes nothing",
+        f"exit {EXIT_OUT_OF_SYNC} when `alembic datasync` would write anything (changed files, or "
+        "manual edits of the values they write), 0 when in sync; writes nothing; a missing "
+        "dataset file fails it",
     ),
     ("--strict", "fail on a missing dataset file too (invalid files always fail)"),
     (
         "--validate",
         "check the files against env.py's target_metadata, with no database connection "
-        "(for a pull request's CI)",
+        "(for a pull request's CI); a missing dataset file fails it",
+    ),
+    (
+        "--format",
+        "text (default) or json: one JSON document on stdout, errors included, for CI bots",
+        {"choices": FORMATS, "default": "text"},
     ),
 ]
 
 
-def run_datasync(config: Config, dry_run: bool, check: bool, strict: bool, validate: bool) -> None:
-    """``datasync`` as the command line runs it: drift is exit status 1, not a failure."""
+def run_datasync(
+    config: Config,
+    dry_run: bool,
+    check: bool,
+    strict: bool,
+    validate: bool,
+    format: str = "text",
+) -> None:
+    """``datasync`` as the command line runs it: drift is exit status 1, not a failure.
+
+    With ``--format json`` the document on stdout says everything, errors
+    included: only the exit status follows (1 out of sync, 255 failed).
+    """
     try:
         datasync(
             config,
@@ -59,10 +81,16 @@ def run_datasync(config: Config, dry_run: bool, check: bool, strict: bool, valid
             check=bool(check),
             strict=bool(strict),
             validate=bool(validate),
+            format=format,
         )
     except DatasetsOutOfSync as exc:
-        config.print_stdout("datasync: out of sync: %s", str(exc))
+        if format != "json":
+            config.print_stdout("datasync: out of sync: %s", str(exc))
         sys.exit(EXIT_OUT_OF_SYNC)
+    except (CommandError, sa_exc.SQLAlchemyError):
+        if format != "json":
+            raise
+        sys.exit(EXIT_FAILED)
 
 
 def add_datasync_command(command_line: CommandLine) -> None:
@@ -72,9 +100,11 @@ def add_datasync_command(command_line: CommandLine) -> None:
         return
     summary = (datasync.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
     parser = subparsers.add_parser(COMMAND, help=summary, description=summary)
-    for flag, text in _OPTIONS:
-        parser.add_argument(flag, action="store_true", help=text)
-    keywords = [flag.lstrip("-").replace("-", "_") for flag, _ in _OPTIONS]
+    for flag, text, *options in _OPTIONS:
+        parser.add_argument(
+            flag, help=text, **(options[0] if options else {"action": "store_true"})
+        )
+    keywords = [option[0].lstrip("-").replace("-", "_") for option in _OPTIONS]
     parser.set_defaults(cmd=(run_datasync, [], keywords))
     add_history_command(parser)
 
@@ -120,22 +150,8 @@ def run_history(config: Config) -> None:
         sync_id=getattr(options, "sync_id", None),
         dataset=getattr(options, "dataset", None),
         limit=getattr(options, "limit", 20),
-        output_format=getattr(options, "output_format", "text"),
+        format=getattr(options, "output_format", "text"),
     )
-
-
-def database_error_message(error: sa_exc.SQLAlchemyError) -> str:
-    """One line for a database error: what the driver said, and what to check."""
-    original = getattr(error, "orig", None) or error
-    said = (
-        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
-    )
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return (
-            f"cannot use the database: {said}; check the URL (sqlalchemy.url, or the "
-            f"environment variable env.py reads it from) and that the server is up"
-        )
-    return f"the database refused a statement: {said}"
 
 
 def run_cmd_reporting_database_errors(

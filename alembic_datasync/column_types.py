@@ -9,53 +9,133 @@ type's rules for writing, comparing and refusing live side by side.
 
 ``canonical`` is what makes an unchanged file plan no updates: ``0.2`` equals
 a ``Numeric`` column's ``Decimal('0.20')``, ``true`` equals MySQL's
-``TINYINT(1)`` 1, a ``CHAR`` column's padding is not a change, and a datetime
-is compared at the precision and time zone the column keeps.
+``TINYINT(1)`` 1, a ``CHAR`` column's padding is not a change, JSON numbers
+compare by value, and a datetime is compared in the time zone the column keeps.
+
+The table (`rule_for`) is here; its parts live next door: `conversions`
+(written, compared, read raw) and `judges` (what each type accepts, including
+what the column would not keep as written: more decimals or fractional seconds
+than it keeps, a decimal SQLite's float cannot hold, a character its character
+set lacks).  A type with no rule here (PostgreSQL ``inet``, ``interval``,
+ranges, ``money``...) is compared through the database's own reading of the
+file's values (``by_database``, see `database_forms`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import json
-import math
-import re
-import struct
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import types as sqltypes
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeEngine
 
+from .conversions import (
+    Convert,
+    Unreadable,
+    array_canonical,
+    array_to_db,
+    as_float32,
+    as_stored_by_sqlite,
+    binary_from_raw,
+    comparable,
+    datetime_canonical,
+    decimal_from_raw,
+    enum_from_raw,
+    exact_decimal,
+    float_as_double,
+    identity,
+    json_canonical,
+    json_from_raw,
+    null_safe,
+    parsed_from_raw,
+    set_canonical,
+    set_to_db,
+    strict,
+    text_canonical,
+    text_input,
+    then,
+    time_from_raw,
+    to_boolean,
+    to_bytes,
+    to_date,
+    to_datetime,
+    to_decimal,
+    to_float,
+    to_integer,
+    to_time,
+    to_uuid,
+    uuid_as_hex,
+    zero_padded,
+)
 from .display import show
+from .judges import (
+    SAMPLE_UUID,
+    Judge,
+    fits_anything,
+    judge_array,
+    judge_binary,
+    judge_boolean,
+    judge_date,
+    judge_datetime,
+    judge_enum,
+    judge_float,
+    judge_integer,
+    judge_json,
+    judge_mariadb_uuid,
+    judge_moment,
+    judge_numeric,
+    judge_set,
+    judge_text,
+    judge_time,
+    judge_uuid,
+    numeric_expects,
+    storable_characters,
+)
 from .yaml11 import misread_number, surprising, yaml_reading
 
-Convert = Callable[[Any], Any]
+__all__ = [
+    "Convert",
+    "Judge",
+    "Unreadable",
+    "ValueRule",
+    "integer_range",
+    "is_mysql_boolean",
+    "rule_for",
+]
 
-#: A value's fit to a column: None when it fits, else what is wrong, phrased to
-#: follow "<column> expects <what>, " (e.g. "got 1.5").
-Judge = Callable[[Any], "str | None"]
-
-
-def _fits_anything(value: Any) -> str | None:
-    return None
+#: How a column is selected when not as itself: column expression -> expression.
+Selection = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class ValueRule:
-    """How one column's values are checked, written and compared.
+    """How one column's values are checked, written, read and compared.
 
     ``expects`` names what the column holds, as messages say it ("a whole
     number"); ``judge`` tells a value that does not fit from one that does.
+
+    ``exact`` gives the value the file means where YAML read an unquoted
+    scalar as something less exact: a ``Numeric`` column takes the digits of
+    ``1.000000000000000001`` as written, not the float YAML made of them.
+    ``from_raw`` reads the value a driver gives without its type's conversion
+    (or PostgreSQL's text of it), for a table whose values the driver could
+    not read (`reading`): the typed value, or `Unreadable`.  ``selection`` is
+    how the column is selected when not as itself (a MySQL ``FLOAT`` as the
+    double it holds).  ``by_database``: no Python rule compares this type;
+    the database's reading of the file's values does (`database_forms`).
     """
 
     to_db: Convert
     canonical: Convert
     expects: str = "any value"
-    judge: Judge = _fits_anything
+    judge: Judge = fits_anything
+    exact: Callable[[Any, str], Any] | None = None
+    from_raw: Convert | None = None
+    selection: Selection | None = None
+    by_database: bool = False
 
     def problem(self, name: str, value: Any, text: str | None = None) -> str | None:
         """What is wrong with writing ``value`` to the column ``name``; None when it fits.
@@ -89,89 +169,7 @@ class ValueRule:
         return f"{name} expects {self.expects}, {complaint}"
 
 
-def _kind_of(value: Any) -> str:
-    """``got ...`` for a value of the wrong kind, with a hint where a common slip explains it."""
-    if isinstance(value, bool):
-        return f"got {show(value)}, a boolean"
-    return f"got {show(value)}"
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _strict(value: Any) -> Any:
-    """Hashable form of a value no rule claims; bools never equal 0 and 1."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, list | tuple):
-        return ("seq", tuple(_strict(v) for v in value))
-    if isinstance(value, dict):
-        return ("map", _json_text(value))
-    return value
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _null_safe(convert: Convert) -> Convert:
-    def wrapped(value: Any) -> Any:
-        return None if value is None else convert(value)
-
-    return wrapped
-
-
-# -- numbers -----------------------------------------------------------------
-
-
-def _boolean(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | decimal.Decimal | float) and value in (0, 1):
-        return bool(value)
-    return value
-
-
-def _integer(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
-        return int(value)
-    return value
-
-
-def _to_float(value: Any) -> Any:
-    if isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def _as_float32(value: Any) -> Any:
-    value = _to_float(value)
-    if isinstance(value, float) and math.isfinite(value):
-        try:
-            return struct.unpack("f", struct.pack("f", value))[0]
-        except OverflowError:
-            return value
-    return value
-
-
-def _to_decimal(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        # repr() is the shortest text that round-trips: 0.2 -> Decimal('0.2'),
-        # not the binary expansion Decimal(0.2) would give.
-        return decimal.Decimal(repr(value))
-    if isinstance(value, int):
-        return decimal.Decimal(value)
-    return value
-
-
-def _is_mysql_boolean(column_type: TypeEngine[Any], dialect: str) -> bool:
+def is_mysql_boolean(column_type: TypeEngine[Any], dialect: str) -> bool:
     """MySQL and MariaDB spell BOOLEAN as TINYINT(1), and reflect it so."""
     return (
         dialect in ("mysql", "mariadb")
@@ -196,108 +194,18 @@ def _is_single_precision(column_type: TypeEngine[Any], dialect: str) -> bool:
     return False
 
 
-# -- dates and times ---------------------------------------------------------
-
-
-def _parse_iso(parse: Callable[[str], Any]) -> Convert:
-    def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return parse(value.strip())
-            except ValueError:
-                return value
-        return value
-
-    return convert
-
-
-_date_from_text = _parse_iso(dt.date.fromisoformat)
-_time_from_text = _parse_iso(dt.time.fromisoformat)
-_datetime_from_text = _parse_iso(dt.datetime.fromisoformat)
-
-
-def _date(value: Any) -> Any:
-    value = _date_from_text(value)
-    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
-        return value.date()
-    return value
-
-
-def _datetime_rule(timezone: bool, whole_seconds: bool) -> Convert:
-    def convert(value: Any) -> Any:
-        value = _datetime_from_text(value)
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            value = dt.datetime.combine(value, dt.time(0))
-        if not isinstance(value, dt.datetime):
-            return value
-        if timezone:
-            # A naive value in a time-zone-aware column is read as UTC.
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.timezone.utc)
-        elif value.tzinfo is not None:
-            # The column keeps no zone: store the UTC wall time.
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        if whole_seconds and value.microsecond:
-            # MySQL's DATETIME without fractional digits rounds to the second.
-            value = value.replace(microsecond=0) + dt.timedelta(
-                seconds=1 if value.microsecond >= 500_000 else 0
-            )
-        return value
-
-    return convert
-
-
-def _datetime_canonical(to_db: Convert) -> Convert:
-    def convert(value: Any) -> Any:
-        value = to_db(value)
-        if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            return value.astimezone(dt.timezone.utc)
-        return _strict(value)
-
-    return convert
-
-
-# -- text, identifiers, structures -------------------------------------------
-
-
-def _text_canonical(strip_padding: bool) -> Convert:
-    def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.rstrip(" ") if strip_padding else value
-        if isinstance(value, bytes):
-            return value
-        return ("not text", _strict(value))
-
-    return convert
-
-
-def _uuid(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _json_canonical(value: Any) -> Any:
-    return _json_text(value)
-
-
-def _array_canonical(item: Convert) -> Convert:
-    def convert(value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return tuple(convert(v) if isinstance(v, list | tuple) else item(v) for v in value)
-        return _strict(value)
-
-    return convert
-
-
-def _then(first: Convert, second: Convert) -> Convert:
-    def convert(value: Any) -> Any:
-        return second(first(value))
-
-    return convert
+def _kept_fraction_digits(column_type: TypeEngine[Any], dialect: str) -> int:
+    """Digits after the seconds a time or timestamp column keeps (MySQL: 0 by default)."""
+    fsp = getattr(column_type, "fsp", None)  # MySQL's DATETIME(3), TIME(3)
+    if fsp is not None:
+        return int(fsp)
+    precision = getattr(column_type, "precision", None)  # PostgreSQL's TIMESTAMP(3)
+    if isinstance(precision, int):
+        return precision
+    mysql_types = (mysql.DATETIME, mysql.TIME, mysql.TIMESTAMP)
+    if dialect in ("mysql", "mariadb") or isinstance(column_type, mysql_types):
+        return 0
+    return 6
 
 
 def rule_for(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
@@ -306,108 +214,155 @@ def rule_for(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
     ``dialect`` may be empty when there is no database (validating against
     ``target_metadata``): the rules are then the declared type's.
     """
-    to_db, canonical, expects, judge = _rule_parts(column_type, dialect)
-    return ValueRule(_null_safe(to_db), _null_safe(canonical), expects, judge)
+    rule = _rule(column_type, dialect)
+    return replace(
+        rule,
+        to_db=null_safe(rule.to_db),
+        canonical=comparable(rule.canonical),
+        from_raw=None if rule.from_raw is None else null_safe(rule.from_raw),
+    )
 
 
-def _rule_parts(column_type: TypeEngine[Any], dialect: str) -> tuple[Convert, Convert, str, Judge]:
+def _rule(column_type: TypeEngine[Any], dialect: str) -> ValueRule:
     # The one table of column-type rules.  Order matters: Float is a Numeric,
-    # Enum and CHAR are Strings, MySQL's BOOLEAN is an integer type.
-    if isinstance(column_type, sqltypes.Boolean) or _is_mysql_boolean(column_type, dialect):
-        return _boolean, _then(_boolean, _strict), "true or false", _judge_boolean
+    # Enum, SET and CHAR are Strings, MySQL's BOOLEAN is an integer type.
+    mysql_family = dialect in ("mysql", "mariadb")
+    if isinstance(column_type, sqltypes.Boolean) or is_mysql_boolean(column_type, dialect):
+        return ValueRule(to_boolean, then(to_boolean, strict), "true or false", judge_boolean)
     if isinstance(column_type, sqltypes.Integer):
-        low, high = _integer_range(column_type)
-        return _integer, _then(_integer, _strict), "a whole number", _judge_integer(low, high)
+        low, high = integer_range(column_type)
+        return ValueRule(
+            to_integer, then(to_integer, strict), "a whole number", judge_integer(low, high)
+        )
     if isinstance(column_type, sqltypes.Float):
         single = _is_single_precision(column_type, dialect)
-        canonical = _then(_as_float32 if single else _to_float, _strict)
-        return _to_float, canonical, "a number", _judge_float(single)
+        canonical = then(as_float32 if single else to_float, strict)
+        # MySQL returns a FLOAT with 6 significant digits: read the exact value,
+        # and refuse one that would come back to the application as another.
+        six_digits = single and mysql_family
+        # MySQL's FLOAT(M,D) and DOUBLE(M,D) round to D decimals.
+        places = getattr(column_type, "scale", None) if mysql_family else None
+        return ValueRule(
+            to_float,
+            canonical,
+            "a number",
+            judge_float(single, six_digits, places),
+            selection=float_as_double if six_digits else None,
+        )
     if isinstance(column_type, sqltypes.Numeric):
         precision, scale = column_type.precision, column_type.scale
-        return (
-            _to_decimal,
-            _then(_to_decimal, _strict),
-            _numeric_expects(precision, scale),
-            _judge_numeric(precision, scale),
+        as_float = dialect == "sqlite"
+        return ValueRule(
+            to_decimal,
+            then(as_stored_by_sqlite if as_float else to_decimal, strict),
+            numeric_expects(precision, scale),
+            judge_numeric(precision, scale, as_float),
+            exact=exact_decimal,
+            from_raw=decimal_from_raw,
         )
     if isinstance(column_type, sqltypes.DateTime):
-        whole_seconds = dialect in ("mysql", "mariadb") and not getattr(column_type, "fsp", None)
-        to_db = _datetime_rule(bool(getattr(column_type, "timezone", False)), whole_seconds)
-        expects = "a date and time (YYYY-MM-DD HH:MM:SS)"
-        return to_db, _datetime_canonical(to_db), expects, _judge_datetime
+        to_db = to_datetime(bool(getattr(column_type, "timezone", False)))
+        kept = _kept_fraction_digits(column_type, dialect)
+        return ValueRule(
+            to_db,
+            datetime_canonical(to_db),
+            "a date and time (YYYY-MM-DD HH:MM:SS)",
+            judge_moment(judge_datetime, to_db, kept),
+            from_raw=parsed_from_raw(dt.datetime, to_db),
+        )
     if isinstance(column_type, sqltypes.Date):
-        return _date, _then(_date, _strict), "a date (YYYY-MM-DD)", _judge_date
+        return ValueRule(
+            to_date,
+            then(to_date, strict),
+            "a date (YYYY-MM-DD)",
+            judge_date,
+            from_raw=parsed_from_raw(dt.date, to_date),
+        )
     if isinstance(column_type, sqltypes.Time):
-        expects = "a time of day (HH:MM:SS)"
-        return _time_from_text, _then(_time_from_text, _strict), expects, _judge_time
+        to_db = to_time(bool(getattr(column_type, "timezone", False)))
+        kept = _kept_fraction_digits(column_type, dialect)
+        return ValueRule(
+            to_db,
+            then(to_db, strict),
+            "a time of day (HH:MM:SS)",
+            judge_moment(judge_time, to_db, kept),
+            from_raw=time_from_raw(to_db),
+        )
     if isinstance(column_type, sqltypes.JSON):
-        return _identity, _json_canonical, "a value JSON can hold", _judge_json
+        return ValueRule(
+            identity,
+            json_canonical(exact_integers=dialect == "sqlite"),
+            "a value JSON can hold",
+            judge_json,
+            from_raw=json_from_raw,
+        )
     if isinstance(column_type, sqltypes.ARRAY | postgresql.ARRAY):
         item = rule_for(column_type.item_type, dialect)
-        expects = f"a list, each item {item.expects}"
-        return _identity, _array_canonical(item.canonical), expects, _judge_array(item)
+        return ValueRule(
+            array_to_db(item.to_db),
+            array_canonical(item.canonical),
+            f"a list, each item {item.expects}",
+            judge_array(item.judge),
+            by_database=item.by_database,
+        )
     if isinstance(column_type, sqltypes.Uuid):
-        return _uuid, _then(_uuid, _strict), f"a UUID such as {_SAMPLE_UUID!r}", _judge_uuid
+        return ValueRule(
+            to_uuid,
+            then(to_uuid, strict),
+            f"a UUID such as {SAMPLE_UUID!r}",
+            judge_mariadb_uuid if mysql_family else judge_uuid,
+        )
     if isinstance(column_type, sqltypes.Enum) and column_type.enums:
         allowed = list(column_type.enums)
-        expects = "one of " + ", ".join(map(repr, allowed))
-        return _identity, _text_canonical(False), expects, _judge_enum(allowed)
+        return ValueRule(
+            identity,
+            text_canonical(False),
+            "one of " + ", ".join(map(repr, allowed)),
+            judge_enum(allowed),
+            from_raw=enum_from_raw(allowed),
+        )
+    if isinstance(column_type, mysql.SET):
+        allowed = list(column_type.values)
+        return ValueRule(
+            set_to_db,
+            set_canonical,
+            "members of " + ", ".join(map(repr, allowed)) + ", as 'a,b' or a list",
+            judge_set(allowed),
+        )
     if isinstance(column_type, sqltypes.String):
         padded = isinstance(column_type, sqltypes.CHAR | sqltypes.NCHAR)
         length = column_type.length
         expects = f"text of at most {length:,} characters" if length else "text"
-        # SQLAlchemy's Uuid is CHAR(32) on SQLite, reflected as such, and
-        # SQLite stores UUID text of any length in it.
+        # SQLAlchemy's Uuid is CHAR(32) on SQLite, reflected as such; the
+        # model's type looks for the 32 hex digits, so UUID text is written so.
         uuid_text = padded and length == 32 and dialect == "sqlite"
-        return _identity, _text_canonical(padded), expects, _judge_text(length, uuid_text)
-    if isinstance(column_type, sqltypes.LargeBinary):
-        return _identity, _strict, "binary data (!!binary) or text", _judge_binary
-    return _identity, _strict, "any value", _fits_anything
-
-
-# -- what each type accepts ----------------------------------------------------
-
-_SAMPLE_UUID = "6f1e3b2a-9d5c-4e8f-a1b2-c3d4e5f60718"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
-
-
-# A number with an exponent that YAML 1.1 reads as text: it wants a dot in
-# the mantissa and a sign in the exponent (1.0e+3); 1e3 stays a string.
-_TEXT_EXPONENT = re.compile(r"[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+")
-
-
-def _quoted_number(value: str) -> str | None:
-    """The hint for a number that reached YAML as text, when ``value`` is one."""
-    if _TEXT_EXPONENT.fullmatch(value.strip()):
-        return (
-            f"got {show(value)}, which YAML reads as text; write the exponent with a dot and "
-            f"a sign, like 1.0e+3"
+        charset = getattr(column_type, "charset", None) if mysql_family else None
+        return ValueRule(
+            uuid_as_hex if uuid_text else identity,
+            then(uuid_as_hex, text_canonical(padded)) if uuid_text else text_canonical(padded),
+            expects,
+            judge_text(length, uuid_text, storable_characters(charset)),
         )
-    try:
-        float(value)
-    except ValueError:
-        return None
-    if not any(character.isdigit() for character in value):
-        return None  # "nan", "inf": words, not a number someone quoted
-    return f"got {show(value)}, which is quoted text; remove the quotes"
+    if isinstance(column_type, sqltypes.LargeBinary | sqltypes.BINARY | sqltypes.VARBINARY):
+        # BINARY(n) and VARBINARY(n) hold at most n bytes; MySQL pads BINARY(n) with zero bytes.
+        limit = None if isinstance(column_type, sqltypes.LargeBinary) else column_type.length
+        padded = isinstance(column_type, sqltypes.BINARY) and mysql_family
+        return ValueRule(
+            to_bytes,
+            then(to_bytes, zero_padded(limit) if padded and limit else strict),
+            "binary data (!!binary) or text (written as its UTF-8 bytes)",
+            judge_binary(limit),
+            from_raw=binary_from_raw,
+        )
+    if isinstance(column_type, sqltypes.NullType):
+        return ValueRule(identity, strict)  # a type SQLAlchemy does not know: nothing to go by
+    if dialect == "postgresql":
+        # PostgreSQL can read any value of any type (CAST); nothing else here can.
+        return ValueRule(text_input, strict, by_database=True)
+    return ValueRule(identity, strict)
 
 
-# What YAML 1.1 reads as a boolean when unquoted.
-_BOOLEAN_WORDS = frozenset(("true", "false", "yes", "no", "on", "off"))
-
-
-def _judge_boolean(value: Any) -> str | None:
-    if isinstance(value, bool) or (_is_number(value) and value in (0, 1)):
-        return None
-    if isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
-        return f"got {show(value)}, which is quoted text; remove the quotes"
-    return _kind_of(value)
-
-
-def _integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
+def integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
     """The values the declared type holds, as PostgreSQL and MySQL enforce them.
 
     SQLite stores any 64-bit integer whatever the declared type; holding it to
@@ -428,195 +383,3 @@ def _integer_range(column_type: TypeEngine[Any]) -> tuple[int, int]:
     if getattr(column_type, "unsigned", False):
         return 0, 2**bits - 1
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-
-
-def _is_integral(value: float | decimal.Decimal) -> bool:
-    if isinstance(value, float):
-        return value.is_integer()
-    return value.is_finite() and value == value.to_integral_value()
-
-
-def _judge_integer(low: int, high: int) -> Judge:
-    def judge(value: Any) -> str | None:
-        if isinstance(value, float | decimal.Decimal) and _is_integral(value):
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            if low <= value <= high:
-                return None
-            return f"got {value}, outside the column's range of {low} to {high}"
-        if isinstance(value, float | decimal.Decimal):
-            return f"got {show(value)}"
-        if isinstance(value, bool):
-            return f"got {show(value)}, a boolean; write 1 or 0 if a number is meant"
-        if isinstance(value, str):
-            return _quoted_number(value) or _kind_of(value)
-        return _kind_of(value)
-
-    return judge
-
-
-# Beyond this, a single-precision (REAL) column overflows.
-_FLOAT32_MAX = 3.4028234663852886e38
-
-
-def _judge_float(single: bool) -> Judge:
-    def judge(value: Any) -> str | None:
-        if not _is_number(value):
-            if isinstance(value, str):
-                return _quoted_number(value) or _kind_of(value)
-            return _kind_of(value)
-        if not math.isfinite(value):
-            return f"got {show(value)}, which not every database can store; write a finite number"
-        if single and abs(value) > _FLOAT32_MAX:
-            return f"got {show(value)}, beyond single precision (about 3.4e38)"
-        return None
-
-    return judge
-
-
-def _numeric_expects(precision: int | None, scale: int | None) -> str:
-    if precision is None:
-        return "a number"
-    scale = scale or 0
-    if scale == 0:
-        return f"a whole number of at most {precision} digits"
-    return (
-        f"a number of at most {precision - scale} digits before the decimal point and "
-        f"{scale} after it"
-    )
-
-
-def _judge_numeric(precision: int | None, scale: int | None) -> Judge:
-    def judge(value: Any) -> str | None:
-        if not _is_number(value):
-            if isinstance(value, str):
-                return _quoted_number(value) or _kind_of(value)
-            return _kind_of(value)
-        number = _to_decimal(value)
-        if not number.is_finite():
-            return f"got {show(value)}, which not every database can store; write a finite number"
-        if precision is None:
-            return None
-        places = scale or 0
-        _, digit_tuple, exponent = number.as_tuple()
-        assert isinstance(exponent, int)  # finite
-        digits = list(digit_tuple)
-        # Trailing zeros after the point are no precision (0.20 is 0.2); not
-        # normalize(), which would round to the context's 28 digits.
-        while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
-            digits.pop()
-            exponent += 1
-        decimals = max(0, -exponent)
-        if decimals > places:
-            # PostgreSQL and MySQL round silently; every later sync would then
-            # see the file and the table differ.
-            return f"got {show(value)}, which the database would round"
-        whole_digits = max(0, len(digits) + exponent)
-        if whole_digits > precision - places:
-            return f"got {show(value)}, which has {whole_digits} digits before the decimal point"
-        return None
-
-    return judge
-
-
-def _judge_parsed(kind: type, parse: Callable[[str], Any]) -> Judge:
-    def judge(value: Any) -> str | None:
-        if isinstance(value, kind):
-            return None
-        if isinstance(value, str):
-            try:
-                parse(value.strip())
-            except ValueError:
-                return _kind_of(value)
-            return None
-        return _kind_of(value)
-
-    return judge
-
-
-def _judge_date(value: Any) -> str | None:
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0) and value.tzinfo is None:
-            return None
-        return f"got {show(value)}, which has a time of day; the column keeps only the date"
-    return _judge_parsed(dt.date, dt.date.fromisoformat)(value)
-
-
-_judge_datetime = _judge_parsed(dt.date, dt.datetime.fromisoformat)  # a date is its midnight
-_judge_time = _judge_parsed(dt.time, dt.time.fromisoformat)
-
-
-def _judge_uuid(value: Any) -> str | None:
-    return _judge_parsed(uuid.UUID, uuid.UUID)(value)
-
-
-def _judge_enum(allowed: list[str]) -> Judge:
-    def judge(value: Any) -> str | None:
-        return None if isinstance(value, str) and value in allowed else _kind_of(value)
-
-    return judge
-
-
-def _judge_text(length: int | None, takes_uuid_text: bool) -> Judge:
-    def judge(value: Any) -> str | None:
-        if not isinstance(value, str):
-            return _kind_of(value)
-        if length and len(value) > length:
-            if takes_uuid_text and _judge_uuid(value) is None:
-                return None
-            return f"got {len(value):,} characters; shorten it, or widen the column in a migration"
-        return None
-
-    return judge
-
-
-def _judge_binary(value: Any) -> str | None:
-    return None if isinstance(value, bytes | str) else _kind_of(value)
-
-
-def _judge_array(item: ValueRule) -> Judge:
-    def judge(value: Any) -> str | None:
-        if not isinstance(value, list):
-            return _kind_of(value)
-        # PostgreSQL arrays may have several dimensions: lists of lists of items.
-        pending = [(str(number), element) for number, element in enumerate(value, 1)]
-        while pending:
-            where, element = pending.pop(0)
-            if isinstance(element, list) and item.judge(element) is not None:
-                pending[:0] = [(f"{where}.{n}", e) for n, e in enumerate(element, 1)]
-            elif element is not None and item.judge(element) is not None:
-                return f"but item {where} is {show(element)}"
-        return None
-
-    return judge
-
-
-def _judge_json(value: Any) -> str | None:
-    """None when ``value`` is made of what JSON holds; else the first part that is not."""
-    pending: list[tuple[str, Any]] = [("", value)]
-    while pending:
-        where, part = pending.pop()
-        if part is None or isinstance(part, bool | int | str):
-            continue
-        if isinstance(part, float):
-            if math.isfinite(part):
-                continue
-            return _json_complaint(where, f"{show(part)}, which JSON cannot hold")
-        if isinstance(part, list):
-            pending.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(part))))
-            continue
-        if isinstance(part, dict):
-            for key, item in reversed(list(part.items())):
-                if not isinstance(key, str):
-                    return _json_complaint(
-                        where,
-                        f"a mapping with the key {show(key)}, and JSON keys are text; quote it",
-                    )
-                pending.append((f"{where}.{key}" if where else key, item))
-            continue
-        return _json_complaint(where, f"{yaml_reading(part, '')}, which JSON cannot hold; quote it")
-    return None
-
-
-def _json_complaint(where: str, what: str) -> str:
-    return f"but {where} is {what}" if where else f"got {what}"

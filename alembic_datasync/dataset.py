@@ -6,15 +6,27 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from sqlalchemy import Table
+
+from .model import model_table, natural_key
 
 #: What ``prune`` accepts: False, True (the same as "owned"), "owned" or "all".
 Prune = bool | Literal["owned", "all"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Dataset:
     """Declares that the rows of ``path`` belong in ``table``, matched on ``key``.
+
+    ``table`` is the table's name, or the project's model of it: a declarative
+    model class, an SQLModel class (``table=True``) or a `Table`.  With a
+    model, the dataset's ``table`` holds the table's name and ``model`` the
+    `Table`; its column defaults then fill what new rows leave out even where
+    no ``target_metadata`` is given, and ``key`` may be left out when the
+    model has exactly one single-column unique key other than a generated
+    primary key (``node_name: str = Field(unique=True)``).
 
     ``path`` is relative to the folder of the Alembic config file when synced by
     Alembic, and to the ``base_dir`` given to the Python API otherwise (the
@@ -35,17 +47,62 @@ class Dataset:
 
     path: str | os.PathLike[str]
     table: str
-    key: str | Sequence[str]
-    schema: str | None = None
-    prune: Prune = False
-    allow_empty: bool = False
-    name: str | None = None
-    secret: Sequence[str] = ()
+    key: str | Sequence[str] | None
+    schema: str | None
+    prune: Prune
+    allow_empty: bool
+    name: str | None
+    secret: Sequence[str]
+    model: Table | None = field(default=None, repr=False)
     key_columns: tuple[str, ...] = field(init=False)
     secret_columns: frozenset[str] = field(init=False)
 
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        table: str | Table | type[Any],
+        key: str | Sequence[str] | None = None,
+        schema: str | None = None,
+        prune: Prune = False,
+        allow_empty: bool = False,
+        name: str | None = None,
+        secret: Sequence[str] = (),
+        *,
+        model: Table | type[Any] | None = None,
+    ) -> None:
+        if not isinstance(table, str):
+            if model is not None and model_table(model) is not model_table(table):
+                raise ValueError(f"Dataset({path!r}): table= and model= name different models")
+            model = table
+        found = model_table(model) if model is not None else None
+        if found is not None:
+            if isinstance(table, str) and table != found.name:
+                raise ValueError(
+                    f"Dataset({path!r}): table={table!r} is not the model's table {found.name!r}"
+                )
+            table = found.name
+            schema = schema if schema is not None else found.schema
+        assert isinstance(table, str)
+        values: dict[str, Any] = {
+            "path": path,
+            "table": table,
+            "key": key,
+            "schema": schema,
+            "prune": prune,
+            "allow_empty": allow_empty,
+            "name": name,
+            "secret": secret,
+            "model": found,
+        }
+        for attribute, value in values.items():
+            object.__setattr__(self, attribute, value)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
-        keys = (self.key,) if isinstance(self.key, str) else tuple(self.key)
+        if self.key is None:
+            keys: tuple[str, ...] = (natural_key(self.model, self.table),)
+        else:
+            keys = (self.key,) if isinstance(self.key, str) else tuple(self.key)
         if not keys or not all(isinstance(k, str) and k for k in keys):
             raise ValueError(f"Dataset for table {self.table!r}: key must name at least one column")
         if len(set(keys)) != len(keys):

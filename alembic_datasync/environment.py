@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData
 
 from .api import sync
 from .dataset import Dataset
@@ -37,6 +38,7 @@ from .errors import DatasyncError
 from .files import DEFAULT_MAX_FILE_SIZE
 from .history import SyncOrigin
 from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
+from .offline import offline_script
 from .report import SyncReport
 from .storage import DEFAULT_HISTORY_TABLE, DEFAULT_STATE_TABLE, StateTables, hiding_own_tables
 
@@ -101,14 +103,20 @@ class DataSync:
 
     Declare it once in env.py.  ``strict=True`` makes any problem (a missing
     file, an invalid file, a row the database refuses) fail the command with a
-    non-zero exit; by default, so that a broken dataset never blocks a deploy, problems are logged,
-    nothing is written, and the upgrade goes on.  ``base_dir`` overrides the
+    non-zero exit; by default, so that a broken dataset never blocks a deploy,
+    problems are logged, nothing is written, and the upgrade goes on.  ``base_dir`` overrides the
     folder relative paths are read from (default: the Alembic config file's).
 
     The migrations and the sync of ``upgrade``, ``downgrade``, ``stamp`` and
     ``datasync`` run under a deploy lock of the database (see
     `alembic_datasync.lock`), so that concurrent deploys take turns; ``lock=False``
     turns it off, ``lock_timeout`` is how many seconds to wait for it.
+
+    ``on_change`` (a function, or several) is called with the `SyncReport`
+    once a sync that wrote rows has committed (``report.changed_keys()``
+    lists them per dataset): drop the application's cached configuration
+    there.  ``notify`` names a PostgreSQL channel that is sent a NOTIFY with
+    those keys when the sync commits (`alembic_datasync.notify`).
 
     ``state_table`` and ``history_table`` name the tables where the sync keeps
     the state of each dataset and the history of syncs, in the schema of
@@ -126,6 +134,8 @@ class DataSync:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         lock: bool = True,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        on_change: Callable[[SyncReport], object] | Sequence[Callable[[SyncReport], object]] = (),
+        notify: str | None = None,
         state_table: str = DEFAULT_STATE_TABLE,
         history_table: str = DEFAULT_HISTORY_TABLE,
     ) -> None:
@@ -137,18 +147,27 @@ class DataSync:
         self.max_file_size = max_file_size
         self.config.attributes[ATTRIBUTE] = self
         self.lock_timeout = lock_timeout
+        self.on_change = [on_change] if callable(on_change) else list(on_change)
+        self.notify = notify
         self.state_table = state_table
         self.history_table = history_table
         self._lock: DeployLock | None = None
+        # A sync that wrote, until env.py's transaction block has committed it.
+        self._written: SyncReport | None = None
         self._hide_own_tables_from_autogenerate()
         if self.environment.is_offline_mode():
-            if self._command() == "upgrade":
+            if self._command() != "upgrade":
+                pass
+            elif self._x_argument() == "sql":
+                self._write_script_after_migrations()
+            else:
                 log.info(
                     "datasync: skipped: offline (--sql) mode has no database to sync; "
-                    "run `alembic datasync` against the database"
+                    "add -x datasync=sql to write the sync as SQL after the migrations, "
+                    "or run `alembic datasync` against the database"
                 )
-        elif lock and self._takes_lock():
-            self._hold_lock_around_migrations()
+        else:
+            self._wrap_transaction_block(lock=lock and self._takes_lock())
 
     def _hide_own_tables_from_autogenerate(self) -> None:
         """Pass ``context.configure`` an ``include_name`` that leaves the state tables out."""
@@ -171,9 +190,13 @@ class DataSync:
         command = self._command()
         return command in _LOCKED_COMMANDS or bool(self.config.attributes.get(WRITES_ATTRIBUTE))
 
-    def _hold_lock_around_migrations(self) -> None:
-        """Take the deploy lock in ``configure(connection=...)``, release it after the
-        env.py's ``begin_transaction()`` block, once everything is committed."""
+    def _wrap_transaction_block(self, *, lock: bool) -> None:
+        """Around env.py's ``begin_transaction()`` block: the deploy lock, and after a commit.
+
+        With ``lock``, the deploy lock is taken in ``configure(connection=...)``
+        and released after the block, once everything is committed.  After a
+        block that ends well, the ``on_change`` hooks hear of what the sync wrote.
+        """
         environment = self.environment
         configure = environment.configure
         begin_transaction = environment.begin_transaction
@@ -183,9 +206,9 @@ class DataSync:
             # A connection already in a transaction belongs to a caller (a test
             # harness, an application): taking the lock would commit its work.
             if connection is not None and self._lock is None and not connection.in_transaction():
-                lock = DeployLock(connection, self.lock_timeout)
-                lock.acquire()
-                self._lock = lock
+                taken = DeployLock(connection, self.lock_timeout)
+                taken.acquire()
+                self._lock = taken
             configure(*args, **kwargs)
 
         @contextmanager
@@ -193,14 +216,76 @@ class DataSync:
             try:
                 with begin_transaction(*args, **kwargs):
                     yield
+                self._after_commit()
             finally:
+                self._written = None
                 if self._lock is not None:
                     self._lock.release()
                     self._lock = None
 
         # Instance attributes: `alembic.context.configure(...)` finds these first.
-        environment.configure = configure_locked  # type: ignore[method-assign]
+        if lock:
+            environment.configure = configure_locked  # type: ignore[method-assign]
         environment.begin_transaction = begin_transaction_then_unlock  # type: ignore[method-assign]
+
+    def _write_script_after_migrations(self) -> None:
+        """``upgrade --sql -x datasync=sql``: the sync's SQL, inside the migrations' transaction."""
+        environment = self.environment
+        begin_transaction = environment.begin_transaction
+
+        @contextmanager
+        def begin_transaction_then_script(*args: Any, **kwargs: Any) -> Iterator[None]:
+            with begin_transaction(*args, **kwargs):
+                yield
+                self._write_script()
+
+        environment.begin_transaction = begin_transaction_then_script  # type: ignore[method-assign]
+
+    def _write_script(self) -> None:
+        migration_context = self.environment.get_context()
+        destination = str(self.environment.context_opts.get("destination_rev") or "")
+        heads = set(self.environment.script.get_heads())
+        output = migration_context.impl.static_output
+        if destination not in ("head", "heads") and {destination} != heads:
+            output(f"-- datasync: skipped, {destination} is not the head; datasets sync at head")
+            return
+        script = offline_script(
+            self.datasets,
+            migration_context.opts.get("target_metadata") or MetaData(),
+            migration_context.dialect.name,
+            base_dir=self.base_dir,
+            strict=self.strict,
+            max_file_size=self.max_file_size,
+        )
+        output("-- datasync: the datasets, written idempotently (alembic_datasync)")
+        # Without transactional DDL, Alembic's script has no transaction for
+        # the data to be in: the sync's part gets one of its own, all or nothing.
+        own_transaction = not migration_context.impl.transactional_ddl
+        if own_transaction:
+            migration_context.impl.emit_begin()
+        for statement in script:
+            if isinstance(statement, str):
+                output(statement)
+            else:
+                migration_context.execute(statement)
+        if own_transaction:
+            migration_context.impl.emit_commit()
+
+    def _after_commit(self) -> None:
+        """Tell the ``on_change`` hooks what the committed sync wrote; a failing hook is logged."""
+        report, self._written = self._written, None
+        if report is None or not report.has_changes:
+            return
+        for hook in self.on_change:
+            try:
+                hook(report)
+            except Exception as exc:  # the data is committed: the deploy goes on
+                log.error(
+                    "datasync: the on_change hook %s failed after the sync committed: %s: %s",
+                    getattr(hook, "__qualname__", repr(hook)),
+                    type(exc).__name__,
+                    exc,
+                )
 
     def _command(self) -> str:
         return alembic_command_of(self.environment)
@@ -258,32 +343,42 @@ class DataSync:
         *,
         strict: bool,
         dry_run: bool = False,
+        audit: bool = False,
         command: str | None = None,
     ) -> SyncReport:
         """Plan and (unless ``dry_run``) apply on the migration context's connection.
 
-        Raises `DatasyncError` on any problem, with nothing written.  The
-        history records the database's revision(s) and ``command`` (by
-        default the Alembic command running env.py).
+        The model's defaults come from the ``target_metadata`` env.py passed
+        to ``context.configure()``.  ``audit`` is `api.plan`'s.  Raises
+        `DatasyncError` on any problem, with nothing written.  The history
+        records the database's revision(s) and ``command`` (by default the
+        Alembic command running env.py).
         """
         connection = migration_context.connection
         assert connection is not None
         origin = SyncOrigin(
             tuple(sorted(migration_context.get_current_heads())), command or self._command()
         )
-        return sync(
+        report = sync(
             connection,
             self.datasets,
+            # The model env.py passes to context.configure(): its defaults fill new rows.
+            metadata=migration_context.opts.get("target_metadata"),
             base_dir=self.base_dir,
             strict=strict,
             dry_run=dry_run,
             max_file_size=self.max_file_size,
+            audit=audit,
             # A SAVEPOINT only where someone will commit the transaction that
             # is open (the caller's, or Alembic's one around all migrations).
             nested=transaction_owner(migration_context) is not None,
+            notify=self.notify,
             state=self.state_tables(migration_context),
             origin=origin,
         )
+        if report.applied:
+            self._written = report
+        return report
 
 
 #: Changed rows an upgrade logs per dataset; `alembic datasync --dry-run` lists all.

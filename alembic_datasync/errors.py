@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alembic.util import CommandError
+from sqlalchemy import exc as sa_exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +66,27 @@ class DatasetFileMissing(DatasyncError):
     def __init__(self, dataset: str, path: str) -> None:
         self.dataset = dataset
         self.path = path
-        super().__init__(
-            f"{path}: dataset file for {dataset!r} not found; create it, or fix the path "
-            f"in the Dataset(...) declaration"
+        #: What is wrong, without the path: the message of the `Problem` it becomes.
+        self.reason = (
+            f"dataset file for {dataset!r} not found; create it, or fix the path in the "
+            f"Dataset(...) declaration"
         )
+        super().__init__(f"{path}: {self.reason}")
 
 
 class InvalidDatasets(DatasyncError):
     """The dataset files have problems; nothing was written.
 
     ``problems`` lists every problem found in every file, in file order.
+    ``writes=False`` for a check that never writes (``--validate``), whose
+    message then does not say "nothing written".
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, writes: bool = True) -> None:
         self.problems = list(problems)
         count = len(self.problems)
         head = "1 problem" if count == 1 else f"{count} problems"
-        lines = [f"{head} in dataset files, nothing written:"]
+        lines = [f"{head} in dataset files{', nothing written' if writes else ''}:"]
         lines.extend(f"  {problem}" for problem in self.problems)
         super().__init__("\n".join(lines))
 
@@ -98,14 +103,31 @@ class LockTimeout(DatasyncError):
 
 
 class DatasetsOutOfSync(DatasyncError):
-    """``--check`` found the database differs from the dataset files.
+    """``--check`` found that syncing would write: the database differs from the dataset files.
 
-    ``report`` is the plan that would bring the database in line.
+    ``report`` is the plan that would bring the database in line; ``counts``
+    says what it writes (``1 to update``).
     """
 
-    def __init__(self, report: object) -> None:
+    def __init__(self, report: object, counts: str = "") -> None:
         self.report = report
+        what = f" ({counts})" if counts else ""
         super().__init__(
-            "the database differs from the dataset files (pending changes or manual edits); "
-            "`alembic upgrade head` or `alembic datasync` brings it in line"
+            f"`alembic datasync` would write{what}: the files changed since the last sync, or "
+            f"values they write were edited in the database; `alembic upgrade head` or "
+            f"`alembic datasync` brings it in line"
         )
+
+
+def database_error_message(error: sa_exc.SQLAlchemyError) -> str:
+    """One line for a database error: what the driver said, and what to check."""
+    original = getattr(error, "orig", None) or error
+    said = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return (
+            f"cannot use the database: {said}; check the URL (sqlalchemy.url, or the "
+            f"environment variable env.py reads it from) and that the server is up"
+        )
+    return f"the database refused a statement: {said}"

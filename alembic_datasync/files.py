@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .csvload import parse_csv
 from .dataset import Dataset
 from .errors import DatasetFileMissing, Problem
 from .loader import parse_file
@@ -70,14 +71,18 @@ def load_dataset(
     base_dir: str | os.PathLike[str] | None = None,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> LoadedFile:
-    """Read and parse ``dataset``'s file.
+    """Read and parse ``dataset``'s file: YAML, or CSV for a ``.csv`` file.
 
     Raises `DatasetFileMissing` when the file does not exist and `FileProblem`
     for anything else that stops it being read; problems of single rows are
     in the result's ``problems``.
     """
-    source = read_source(dataset, dataset.resolve(base_dir), max_size)
-    loaded = parse_file(source, dataset)
+    path = dataset.resolve(base_dir)
+    source = read_source(dataset, path, max_size)
+    if path.suffix.lower() == ".csv":
+        loaded = parse_csv(source, dataset)
+    else:
+        loaded = parse_file(source, dataset)
     loaded.source_digest = source_digest(source)
     return loaded
 
@@ -128,7 +133,7 @@ class ReadFiles:
             elif isinstance(found, Problem):
                 problems.append(found)
             elif strict:
-                problems.append(Problem(None, str(found)))
+                problems.append(Problem(found.path, found.reason))
             else:
                 warn(found)
 

@@ -11,21 +11,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Connection, Integer, Select, Table, select
+from sqlalchemy import Column, ColumnDefault, Connection, Table
 
 from .applied import AppliedRows, LastApplied
 from .collector import collector_paused
-from .column_types import Convert, ValueRule
+from .column_types import Convert, Unreadable, ValueRule
+from .database_forms import with_database_forms
 from .dataset import Dataset
 from .display import listing
-from .errors import Position, Problem
+from .errors import Problem
 from .keys import describe_key, key_label, key_of, same_key_problem
 from .matching import KeyClasses, loose_key_columns
+from .model import generated_columns
 from .order import insert_levels
-from .plans import ColumnChange, DatasetPlan, RowChange
+from .plans import ColumnChange, DatasetPlan, RowChange, UnmanagedValue
+from .reading import read_rows
 from .reverts import DatabaseDefault, RevertTarget, revert_target, revertible
 from .rows import LoadedFile, Row
-from .tables import UniqueKey, enforces_unique, self_references
+from .tables import (
+    UniqueKey,
+    enforces_unique,
+    missing_required_problem,
+    required_columns,
+    self_references,
+)
 
 
 @dataclass(slots=True)
@@ -37,17 +46,20 @@ class _TableRows:
     repeated: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
     #: Rows with a NULL in a key column: no file can name them.
     unkeyed: int = 0
+    #: Rows whose key the driver cannot read (`reading`): no file can name them either.
+    unreadable: int = 0
 
 
-def _table_rows(
-    connection: Connection, query: Select[Any], key_rules: list[ValueRule]
-) -> _TableRows:
+def _table_rows(rows: Sequence[Sequence[Any]], key_rules: list[ValueRule]) -> _TableRows:
     """The table's rows (key and written columns) by canonical key, duplicates set apart."""
     found = _TableRows()
     width = len(key_rules)
-    for row in connection.execute(query):
+    for row in rows:
         if any(value is None for value in row[:width]):
             found.unkeyed += 1
+            continue
+        if any(type(value) is Unreadable for value in row[:width]):
+            found.unreadable += 1
             continue
         key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
         earlier = found.by_key.get(key)
@@ -67,6 +79,8 @@ def plan_dataset(
     unique: Sequence[UniqueKey] = (),
     earlier: Sequence[LoadedFile] = (),
     later: Sequence[LoadedFile] = (),
+    model_known: bool = False,
+    audit: bool = False,
     last: LastApplied | None = None,
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
@@ -77,7 +91,9 @@ def plan_dataset(
     unique keys (`tables.unique_keys`); ``earlier`` and ``later`` the other
     datasets of the same table, in declaration order: their rows are never
     pruned by this one, and a row this file shares with them is a problem,
-    reported by whichever of the two is declared later.
+    reported by whichever of the two is declared later.  ``table`` carries
+    the model's defaults (``model_known``: a model was found).  ``audit``
+    also reads what the sync leaves alone (see `DatasetPlan`).
 
     ``last`` is what the state remembers of the dataset's last sync (None:
     no state yet): a value the file wrote then and no longer writes goes
@@ -88,6 +104,8 @@ def plan_dataset(
     key_columns = dataset.key_columns
     if last is not None and last.rows.key_columns != key_columns:
         last = None  # the dataset's key changed: the state's keys mean other rows
+    # Types no Python rule compares are compared as the database reads the file's values.
+    rules, unreadable_values = with_database_forms(connection, table, loaded, rules)
     managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
@@ -103,15 +121,17 @@ def plan_dataset(
         else []
     )
     selected += [c for c in dict.fromkeys(referring) if c not in selected]
-    query = select(*(table.c[c] for c in selected))
-    index_of = {column: number for number, column in enumerate(selected)}
+    audited = [c.name for c in table.columns if c.name not in key_columns and _auditable(c)]
+    if audit:
+        selected += [c for c in audited if c not in selected]
+    where = {column: index for index, column in enumerate(selected)}
 
     width = len(key_columns)
     key_rules = [rules[c] for c in key_columns]
     key_unique = enforces_unique(list(unique), key_columns)
     elsewhere = [*earlier, *later]
     with collector_paused():
-        existing = _table_rows(connection, query, key_rules)
+        existing = _table_rows(read_rows(connection, table, selected, rules), key_rules)
         keys = [key_of(row, key_columns, rules) for row in loaded.rows]
         owned_keys = _stored_keys(
             [key for key, _ in last.rows.rows] if last else [], key_columns, rules
@@ -129,15 +149,23 @@ def plan_dataset(
             owned_keys + shared_keys,
         )
         rows_of_class = _rows_by_class(existing, same)
-        plan = DatasetPlan(dataset, table, total=len(loaded.rows), unique_keys=list(unique))
+        plan = DatasetPlan(
+            dataset,
+            table,
+            total=len(loaded.rows),
+            unique_keys=list(unique),
+            audited=audit,
+            rules=rules,
+        )
         applied = AppliedRows(key_columns, columns_read=tuple(selected))
         plan.applied = applied
         written_before = _columns_by_class(last, owned_keys, same)
         targets: dict[str, RevertTarget] = {}
-        problems: list[Problem] = []
+        problems: list[Problem] = list(unreadable_values)
         listed = _rows_by_key_class(earlier, key_columns, rules, same)
         theirs = _rows_by_key_class(later, key_columns, rules, same)
-        required = _required_columns(table)
+        required = required_columns(table)
+        generated: dict[frozenset[str], tuple[str, ...]] = {}
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
@@ -161,7 +189,20 @@ def plan_dataset(
                 label = describe_key(row, key_columns)
                 values = {c: rules[c].to_db(v) for c, v in row.values.items()}
                 if any(c not in values for c in required):
-                    problems.extend(_missing_required(table, values, row.position, label, dataset))
+                    problem = missing_required_problem(
+                        table,
+                        values,
+                        row.position,
+                        label,
+                        dataset,
+                        known_new=True,
+                        model_known=model_known,
+                    )
+                    if problem is not None:
+                        problems.append(problem)
+                written = frozenset(values)
+                if written not in generated:
+                    generated[written] = tuple(generated_columns(table, written))
                 plan.creates.append(
                     RowChange(
                         "create",
@@ -169,17 +210,22 @@ def plan_dataset(
                         label,
                         values,
                         position=row.position,
+                        generated=generated[written],
                     )
                 )
                 applied.rows.append((plan.creates[-1].key, _written(row, key_columns)))
                 continue
             db_row = matches[0]
             applied.rows.append((tuple(db_row[:width]), _written(row, key_columns)))
+            if audit:
+                plan.unmanaged.extend(
+                    _unmanaged_values(row.values, db_row, audited, where, table, rules, width)
+                )
             changes = _changed_columns(row.values, db_row, how)
             gone = written_before.get(klass, frozenset()).difference(row.values)
             if gone:
                 reverts, problem = _reverts(
-                    connection, table, rules, row, db_row, gone, index_of, targets, dataset
+                    connection, table, rules, row, db_row, gone, where, targets, dataset
                 )
                 changes.extend(reverts)
                 problems.extend([problem] if problem else [])
@@ -205,6 +251,22 @@ def plan_dataset(
             f"{'have' if existing.unkeyed != 1 else 'has'} a null key, which no dataset file "
             f"can name: left alone"
         )
+    if existing.unreadable:
+        plan.notes.append(
+            f"{existing.unreadable} row{'s' if existing.unreadable != 1 else ''} of the table "
+            f"{'have' if existing.unreadable != 1 else 'has'} a key the database driver cannot "
+            f"read, which no dataset file can name: left alone"
+        )
+    if audit and not dataset.prune:
+        plan.unlisted = sorted(
+            (
+                tuple(table_row[:width])
+                for klass, table_rows in rows_of_class.items()
+                if klass not in listed and klass not in theirs
+                for table_row in table_rows
+            ),
+            key=key_label,
+        )
     if dataset.prune:
         prune_all = dataset.prune == "all"
         owned = set(written_before)
@@ -223,7 +285,7 @@ def plan_dataset(
                 db_key = tuple(table_row[:width])
                 # The row's values as it leaves (the history keeps them); its
                 # references to other rows order the deletes.
-                values = {c: table_row[i] for c, i in index_of.items()}
+                values = {c: table_row[i] for c, i in where.items()}
                 plan.deletes.append(RowChange("delete", db_key, key_label(db_key), values))
         elif doomed:
             problems.append(
@@ -428,7 +490,7 @@ def _repeated_key_problem(row: Row, count: int, dataset: Dataset) -> Problem:
 
 #: Types whose equal values are equal under every column's rule: a value that
 #: comes back from the table with the file's type and value needs no rule.
-_PLAIN_TYPES = frozenset((str, int, bool, float))
+PLAIN_TYPES = frozenset((str, int, bool, float))
 
 
 def _changed_columns(
@@ -443,7 +505,7 @@ def _changed_columns(
         to_db, canonical, index = steps
         new = to_db(value)
         old = db_row[index]
-        if new is old or (type(new) is type(old) and type(new) in _PLAIN_TYPES and new == old):
+        if new is old or (type(new) is type(old) and type(new) in PLAIN_TYPES and new == old):
             continue
         if canonical(new) != canonical(old):
             # to_db shows the old value the way the file would write it
@@ -452,41 +514,55 @@ def _changed_columns(
     return changes
 
 
-def _generates_its_own_key(table: Table, column: Column[Any]) -> bool:
-    """True for a single-column integer primary key the database numbers itself."""
-    return (
+def _auditable(column: Column[Any]) -> bool:
+    """Whether a value set in ``column`` and not written by the file is worth reporting.
+
+    Not the primary key, nor what the application or the database keeps up
+    by itself: generated defaults (callables, SQL), ``onupdate`` columns,
+    identities and computed columns.
+    """
+    default = column.default
+    return not (
         column.primary_key
-        and len(table.primary_key.columns) == 1
-        and isinstance(column.type, Integer)
-        and column.autoincrement in (True, "auto")
+        or column.onupdate is not None
+        or column.server_onupdate is not None
+        or column.identity is not None
+        or column.computed is not None
+        or (isinstance(default, ColumnDefault) and not default.is_scalar)
     )
 
 
-def _required_columns(table: Table) -> list[str]:
-    """The columns a new row must write: NOT NULL, and nothing fills them in."""
-    return [
-        column.name
-        for column in table.columns
-        if not column.nullable
-        and column.server_default is None
-        and column.default is None
-        and column.identity is None
-        and not _generates_its_own_key(table, column)
-    ]
+def _unmanaged_values(
+    values: dict[str, Any],
+    db_row: Any,
+    audited: list[str],
+    where: dict[str, int],
+    table: Table,
+    rules: dict[str, ValueRule],
+    width: int,
+) -> list[UnmanagedValue]:
+    """The values set in ``db_row`` in columns the file's row does not write.
+
+    A value equal to the model's own scalar default is what the application
+    would have given the row: it is not reported.
+    """
+    found = []
+    for column in audited:
+        if column in values:
+            continue
+        value = db_row[where[column]]
+        if value is None or _is_model_default(table.c[column], value, rules[column]):
+            continue
+        key = tuple(db_row[:width])
+        found.append(UnmanagedValue(key, key_label(key), column, rules[column].to_db(value)))
+    return found
 
 
-def _missing_required(
-    table: Table, values: dict[str, Any], position: Position, label: str, dataset: Dataset
-) -> list[Problem]:
-    missing = [name for name in _required_columns(table) if name not in values]
-    if not missing:
-        return []
-    one = len(missing) == 1
-    return [
-        Problem(
-            position,
-            f"new row {label!r} of {dataset.label!r} leaves out {listing(missing)}, which cannot "
-            f"be NULL and {'has' if one else 'have'} no default; add {'it' if one else 'them'} "
-            f"to the row",
-        )
-    ]
+def _is_model_default(column: Column[Any], value: Any, rule: ValueRule) -> bool:
+    default = column.default
+    if not isinstance(default, ColumnDefault) or not default.is_scalar:
+        return False
+    try:
+        return bool(rule.canonical(rule.to_db(default.arg)) == rule.canonical(value))
+    except Exception:  # a default the rule cannot read is simply not the value
+        return False

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Table
 
 from .applied import AppliedRows
+from .column_types import ValueRule
 from .dataset import Dataset
 from .errors import Position
 from .tables import UniqueKey
@@ -50,11 +51,34 @@ class RowChange:
     values: dict[str, Any] = field(default_factory=dict)
     changes: tuple[ColumnChange, ...] = ()
     position: Position | None = None
+    #: The columns of a create whose values the model's defaults make up as the
+    #: row is written (a ``default_factory=uuid.uuid4`` key, a timestamp): the
+    #: plan shows them as ``(generated)``.
+    generated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnmanagedValue:
+    """A value set in the table in a column the file does not write for that row.
+
+    The sync never touches it; ``alembic datasync --check`` reports it.
+    """
+
+    key: tuple[Any, ...]
+    label: str
+    column: str
+    value: Any
 
 
 @dataclass(slots=True)
 class DatasetPlan:
-    """What syncing one dataset does."""
+    """What syncing one dataset does.
+
+    When planned with ``audit`` (``--check``, ``--dry-run``), it also holds
+    what the sync leaves alone: ``unlisted``, the keys of rows in the table
+    that the file does not list (kept, as the dataset does not prune), and
+    ``unmanaged``, values set in columns the file does not write for that row.
+    """
 
     dataset: Dataset
     table: Table
@@ -67,6 +91,11 @@ class DatasetPlan:
     notes: list[str] = field(default_factory=list)
     #: The table's unique keys, which decide how new rows are inserted.
     unique_keys: list[UniqueKey] = field(default_factory=list)
+    audited: bool = False
+    unlisted: list[tuple[Any, ...]] = field(default_factory=list)
+    unmanaged: list[UnmanagedValue] = field(default_factory=list)
+    #: How each column's values were compared; the check after writing uses the same.
+    rules: dict[str, ValueRule] = field(default_factory=dict, repr=False, compare=False)
     #: What the file writes, row by row: the state remembers it (`state`).
     applied: AppliedRows | None = None
     #: True when the plan comes from the state, the file unparsed (nothing changed).

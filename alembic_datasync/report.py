@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import decimal
+import math
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .display import SECRET, show_value
+from .display import REDACTED, SECRET, show_value
+from .errors import Position, Problem
+from .keys import key_label
 from .plans import ColumnChange, DatasetPlan, RowChange
+
+#: How the plan shows a value the model's defaults make up as a new row is written.
+GENERATED = "(generated)"
 
 
 @dataclass
@@ -38,6 +49,22 @@ class SyncReport:
             lines.extend(plan_lines(plan))
         return lines
 
+    def changed_keys(self) -> dict[str, dict[str, list[list[Any]]]]:
+        """Per dataset with changes: the keys it created, updated and deleted.
+
+        What an application needs to drop its cached copies of exactly those
+        rows; keys are lists (one value per key column), values as stored.
+        """
+        return {
+            plan.dataset.label: {
+                "created": [list(change.key) for change in plan.creates],
+                "updated": [list(change.key) for change in plan.updates],
+                "deleted": [list(change.key) for change in plan.deletes],
+            }
+            for plan in self.datasets
+            if plan.has_changes
+        }
+
     def __repr__(self) -> str:
         # What a plan holds stays out of sight (secrets): the summary says enough.
         state = "applied" if self.applied else "planned"
@@ -47,13 +74,26 @@ class SyncReport:
         return self.render()
 
     def render(self, max_rows: int | None = None) -> str:
-        """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each)."""
+        """Summary lines, each followed by its dataset's changes (at most ``max_rows`` each).
+
+        A plan made with ``audit`` also lists what the sync leaves alone.
+        """
         lines = [f"datasync: warning: {warning}" for warning in self.warnings]
         for plan in self.datasets:
             lines.append(summary_line(plan, self.applied))
             lines.extend(f"  note: {note}" for note in plan.notes)
             lines.extend(f"  {line}" for line in plan_lines(plan, max_rows))
+            lines.extend(f"  {line}" for line in audit_lines(plan))
         return "\n".join(lines)
+
+    def counts(self) -> str:
+        """What the sync writes, over every dataset: ``1 to create, 2 to update``."""
+        found = {
+            "to create": sum(len(plan.creates) for plan in self.datasets),
+            "to update": sum(len(plan.updates) for plan in self.datasets),
+            "to delete": sum(len(plan.deletes) for plan in self.datasets),
+        }
+        return ", ".join(f"{count} {what}" for what, count in found.items() if count)
 
 
 def summary_line(plan: DatasetPlan, applied: bool) -> str:
@@ -82,9 +122,12 @@ def change_lines(
 
     if change.action == "create":
         written = "  ".join(
-            f"{column}: {shown(column, value)}"
-            for column, value in change.values.items()
-            if column not in key_columns
+            [
+                f"{column}: {shown(column, value)}"
+                for column, value in change.values.items()
+                if column not in key_columns
+            ]
+            + [f"{column}: {GENERATED}" for column in change.generated]
         )
         return [f"+ {change.label}"] + ([f"    {written}"] if written else [])
     if change.action == "update":
@@ -125,3 +168,189 @@ def plan_lines(plan: DatasetPlan, max_rows: int | None = None) -> list[str]:
             f"(`alembic datasync --dry-run` lists them all)"
         )
     return lines
+
+
+#: Rows or values an audit lists by name, per dataset; the JSON output lists them all.
+AUDIT_LISTED = 20
+
+
+def audit_lines(plan: DatasetPlan) -> list[str]:
+    """What the sync leaves alone, for ``--check`` and ``--dry-run``; never a reason to fail.
+
+    Rows of the table the file does not list (kept: the dataset does not
+    prune), and values set in columns the file does not write for that row.
+    """
+    if not plan.audited:
+        return []
+    lines: list[str] = []
+    if plan.unlisted:
+        count = len(plan.unlisted)
+        lines.append(
+            f"{_rows(count)} in the table but not in the file, kept (the dataset does not "
+            f"prune; prune='all' would delete {'it' if count == 1 else 'them'}):"
+        )
+        lines.extend(f"    {key_label(key)}" for key in plan.unlisted[:AUDIT_LISTED])
+        lines.extend(_more(count))
+    if plan.unmanaged:
+        count = len(plan.unmanaged)
+        lines.append(
+            f"{count} {'value' if count == 1 else 'values'} set in the table in columns the "
+            f"file does not write for that row, left as they are:"
+        )
+        secret = plan.dataset.secret_columns
+        lines.extend(
+            f"    {found.label}: {found.column} = "
+            f"{SECRET if found.column in secret else show_value(found.value)}"
+            for found in plan.unmanaged[:AUDIT_LISTED]
+        )
+        lines.extend(_more(count))
+    return lines
+
+
+def _rows(count: int) -> str:
+    return "1 row" if count == 1 else f"{count:,} rows"
+
+
+def _more(count: int) -> list[str]:
+    if count <= AUDIT_LISTED:
+        return []
+    return [f"    ... and {count - AUDIT_LISTED:,} more (--format json lists them all)"]
+
+
+# -- the JSON document of --format json ---------------------------------------
+
+#: Bumped whenever a field changes meaning or goes away (new fields may be added).
+JSON_SCHEMA_VERSION = 1
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON holds it: numbers and text as they are, the rest as text.
+
+    Decimals as their exact text, dates and times in ISO 8601, UUIDs in their
+    canonical form, binary data in base64, NaN and infinities as YAML spells them.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else show_value(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+def _key(plan: DatasetPlan, key: tuple[Any, ...]) -> dict[str, Any]:
+    return {c: json_value(v) for c, v in zip(plan.dataset.key_columns, key, strict=False)}
+
+
+def _place(position: Position | str | None) -> dict[str, Any]:
+    if isinstance(position, Position):
+        return {"file": position.path, "line": position.line, "column": position.column}
+    return {"file": position, "line": None, "column": None}
+
+
+def _change_json(plan: DatasetPlan, change: RowChange) -> dict[str, Any]:
+    secret = plan.dataset.secret_columns
+    columns: dict[str, Any] = {}
+    if change.action == "create":
+        for column, value in change.values.items():
+            if column in plan.dataset.key_columns:
+                continue
+            columns[column] = (
+                {"new": REDACTED, "secret": True}
+                if column in secret
+                else {"new": json_value(value)}
+            )
+        for column in change.generated:
+            columns[column] = {"generated": True}
+    for found in change.changes:
+        columns[found.column] = (
+            {"old": REDACTED, "new": REDACTED, "secret": True}
+            if found.column in secret
+            else {"old": json_value(found.old), "new": json_value(found.new)}
+        )
+        if found.removed:
+            columns[found.column]["removed"] = True
+    place = _place(change.position) if change.position is not None else {}
+    return {
+        "action": change.action,
+        "key": _key(plan, change.key),
+        "label": change.label,
+        "line": place.get("line"),
+        "column": place.get("column"),
+        "columns": columns,
+    }
+
+
+def dataset_json(plan: DatasetPlan) -> dict[str, Any]:
+    """One dataset of the JSON document: its counts, its row changes, what it leaves alone."""
+    dataset = plan.dataset
+    secret = dataset.secret_columns
+    document: dict[str, Any] = {
+        "name": dataset.label,
+        "table": dataset.table,
+        "schema": dataset.schema,
+        "file": dataset.display_path,
+        "counts": {
+            "total": plan.total,
+            "create": len(plan.creates),
+            "update": len(plan.updates),
+            "delete": len(plan.deletes),
+            "unchanged": plan.unchanged,
+        },
+        "changes": [_change_json(plan, change) for change in plan.changes],
+        "notes": list(plan.notes),
+    }
+    if plan.audited:
+        document["not_in_file"] = {
+            "pruned": dataset.prune,
+            "rows": [_key(plan, key) for key in plan.unlisted],
+        }
+        document["unmanaged_values"] = [
+            {
+                "key": _key(plan, found.key),
+                "label": found.label,
+                "column": found.column,
+                **(
+                    {"value": REDACTED, "secret": True}
+                    if found.column in secret
+                    else {"value": json_value(found.value)}
+                ),
+            }
+            for found in plan.unmanaged
+        ]
+    return document
+
+
+def json_document(
+    command: str,
+    status: str,
+    exit_status: int,
+    report: SyncReport | None = None,
+    *,
+    warnings: Sequence[str] = (),
+    problems: Sequence[Problem] = (),
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The document ``alembic datasync --format json`` prints (see the README, schema version 1)."""
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "command": command,
+        "status": status,
+        "exit_status": exit_status,
+        "datasets": [dataset_json(plan) for plan in report.datasets] if report else [],
+        "warnings": [*(report.warnings if report else []), *warnings],
+        "problems": [
+            {**_place(problem.position), "message": problem.message} for problem in problems
+        ],
+        "error": error,
+    }

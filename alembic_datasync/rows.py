@@ -41,15 +41,22 @@ class LoadedFile:
     """The rows of one dataset file, in file order.
 
     ``problems`` are what made some rows or values unreadable (a row that is
-    not a mapping, a value YAML cannot construct...); those rows or values are
-    left out of ``rows``, and a file with problems is never synced.
-    ``source_digest`` is the SHA-256 of the bytes the rows were parsed from.
+    not a mapping, a value YAML cannot construct, a CSV record with too many
+    fields...); those rows or values are left out of ``rows``, and a file
+    with problems is never synced.  ``source_digest`` is the SHA-256 of the
+    bytes the rows were parsed from.
     """
 
     dataset: Dataset
     rows: list[Row]
     problems: list[Problem] = field(default_factory=list)
     source_digest: str = ""
+    #: True for a CSV file: every value is the cell's text (None where empty),
+    #: which the checks turn into its column's type.
+    cells_are_text: bool = False
+    #: A CSV file's header: each column name's (line, column), for problems of
+    #: a column as a whole (reported once, not on every row).
+    header: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def secret_values(self) -> set[str]:
         """Every spelling of every value the file writes into its dataset's secret columns.

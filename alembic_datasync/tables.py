@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,9 @@ from sqlalchemy import exc as sa_exc
 
 from .column_types import ValueRule, rule_for
 from .dataset import Dataset
-from .display import did_you_mean
-from .errors import Problem
+from .display import did_you_mean, listing
+from .errors import Position, Problem
+from .model import Metadata, fills_itself, metadata_tables, model_in_metadata
 
 
 def reflect_table(connection: Connection, dataset: Dataset) -> Table | None:
@@ -23,6 +25,8 @@ def reflect_table(connection: Connection, dataset: Dataset) -> Table | None:
     if getattr(connection.dialect, "is_mariadb", False):
         for name in _mariadb_json_columns(connection, table):
             table.c[name].type = JSON()
+    if connection.dialect.name in ("mysql", "mariadb"):
+        _note_character_sets(connection, table)
     for column in table.columns:
         if isinstance(column.type, JSON):
             # `null` in the file means SQL NULL, not the JSON value null.
@@ -44,11 +48,95 @@ def _mariadb_json_columns(connection: Connection, table: Table) -> list[str]:
     return names
 
 
-def table_in_metadata(metadata: MetaData, dataset: Dataset) -> Table | None:
-    """The dataset's table as ``metadata`` declares it, or None."""
-    schema = dataset.schema if dataset.schema is not None else metadata.schema
-    key = f"{schema}.{dataset.table}" if schema else dataset.table
-    return metadata.tables.get(key)
+def _note_character_sets(connection: Connection, table: Table) -> None:
+    """Give each MySQL text column its character set, which reflection leaves out when it is
+    the table's default: the type rules refuse what it cannot store (utf8mb3 and an emoji)."""
+    query = text(
+        "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS"
+        " WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+        " AND CHARACTER_SET_NAME IS NOT NULL"
+    )
+    for name, charset in connection.execute(query, {"schema": table.schema, "table": table.name}):
+        column = table.c.get(name)
+        if column is not None and hasattr(column.type, "charset"):
+            column.type.charset = charset
+
+
+def table_in_metadata(metadata: Metadata | None, dataset: Dataset) -> Table | None:
+    """The dataset's table as the project's model declares it, or None.
+
+    The model the dataset was declared with (``Dataset(path, Model)``) comes
+    first, then the table of that name in ``metadata`` (``target_metadata``).
+    """
+    if dataset.model is not None:
+        return dataset.model
+    return model_in_metadata(metadata, dataset.table, dataset.schema)
+
+
+def required_columns(table: Table) -> list[str]:
+    """The columns a new row must write: NOT NULL, and nothing fills them in.
+
+    Filled in are columns with a default of the model (carried onto a
+    reflected table by `model.carry_model_defaults`), a server default, an
+    identity, or an integer primary key the database numbers.
+    """
+    return [
+        column.name for column in table.columns if not column.nullable and not fills_itself(column)
+    ]
+
+
+def missing_required_problem(
+    table: Table,
+    written: Iterable[str],
+    position: Position,
+    label: str,
+    dataset: Dataset,
+    *,
+    known_new: bool,
+    model_known: bool,
+) -> Problem | None:
+    """The problem of a row that cannot be created as written, or None when it can.
+
+    ``known_new``: the sync knows the row is new; validation (no database)
+    checks every row as if it were, as on a database that does not have it yet.
+    ``model_known``: whether the model's defaults were taken into account.
+    """
+    written = set(written)
+    missing = [name for name in required_columns(table) if name not in written]
+    if not missing:
+        return None
+    names = listing(missing)
+    one = len(missing) == 1
+    where = "in the model or the database" if model_known else "in the database"
+    advice: list[str] = []
+    keys = [name for name in missing if table.c[name].primary_key]
+    others = [name for name in missing if name not in keys]
+    if keys:
+        advice.append(
+            f"a generated key needs a default, not a value in the file: give "
+            f"{listing(keys)} one in the model (default=uuid.uuid4, or "
+            f"default_factory= in SQLModel) or in the database (server_default=, an identity)"
+        )
+    if others:
+        advice.append(
+            f"add {'it' if len(others) == 1 else 'them'} to the row, or give "
+            f"{'the column' if len(others) == 1 else 'the columns'} a default"
+        )
+    if not model_known:
+        advice.append(
+            f"if the model has a default for {'it' if one else 'them'}, pass the model: "
+            f"target_metadata to context.configure() in env.py, metadata= in the Python API"
+        )
+    head = (
+        f"new row {label!r} of {dataset.label!r} cannot be created"
+        if known_new
+        else f"row {label!r} of {dataset.label!r} cannot be created where it is new"
+    )
+    return Problem(
+        position,
+        f"{head}: it leaves out {names}, which cannot be NULL and {'has' if one else 'have'} "
+        f"no default {where}; {'; '.join(advice)}",
+    )
 
 
 def column_rules(table: Table, dialect: str) -> dict[str, ValueRule]:
@@ -65,12 +153,12 @@ def missing_table_problem(dataset: Dataset, where: str) -> Problem:
     )
 
 
-def not_in_metadata_problem(dataset: Dataset, metadata: MetaData) -> Problem:
+def not_in_metadata_problem(dataset: Dataset, metadata: Metadata | None) -> Problem:
     """The problem reported when ``target_metadata`` declares no table of the dataset's name."""
     return Problem(
         dataset.display_path,
         f"table {dataset.label!r} is not in the metadata (target_metadata)"
-        f"{did_you_mean(dataset.table, (t.name for t in metadata.tables.values()))}; "
+        f"{did_you_mean(dataset.table, (t.name for t in metadata_tables(metadata)))}; "
         f"define its model, import the module that does in env.py, or fix the table name "
         f"in Dataset(...)",
     )

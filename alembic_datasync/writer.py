@@ -14,7 +14,7 @@ then cost about as much as the COPY itself, a sixth of the executemany.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +35,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from .display import redact, spellings
 from .errors import ApplyFailed
+from .model import ModelDefaultFailed, generated_value, python_generated
 from .order import delete_levels, insert_levels, step_order
 from .plans import DatasetPlan, RowChange
 from .reverts import DatabaseDefault
@@ -177,6 +178,14 @@ class _Refused(Exception):
 
     def describe(self, culprit: tuple[RowChange, Any] | None) -> str:
         dataset = self.step.plan.dataset
+        failed = getattr(self.error, "orig", None)
+        if isinstance(failed, ModelDefaultFailed):
+            # Not the database: the model's code raised while SQLAlchemy
+            # prepared the statement.
+            return (
+                f"{dataset.display_path}: could not {self.step.verb} rows of {dataset.label!r}: "
+                f"{failed}; nothing was written"
+            )
         if culprit is None:
             return (
                 f"{dataset.display_path}: the database refused to {self.step.verb} rows of "
@@ -267,22 +276,67 @@ def _groups(changes: list[RowChange], columns_of: Any) -> dict[tuple[str, ...], 
 
 
 def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
+    """INSERT the new rows; the model's defaults fill, row by row, what they leave out.
+
+    SQLAlchemy applies the defaults of the plan's table (the model's, see
+    `model.carry_model_defaults`) as it executes: a callable is called once
+    per row of an executemany.  A COPY has no such step, so there the
+    callables are called here, one value per row, and copied with the rows.
+    """
     table = plan.table
     order = {c.name: i for i, c in enumerate(table.columns)}
     columns_of = lambda change: tuple(sorted(change.values, key=order.__getitem__))  # noqa: E731
     for columns, group in _groups(changes, columns_of).items():
         if _copy_applies(connection, table, columns, group):
-            stage = _staged(
-                connection, table, columns, ([ch.values[c] for c in columns] for ch in group)
+            made = python_generated((c for c in table.columns if c.name not in columns), False)
+            rows = _with_generated(
+                connection, made, columns, ([ch.values[c] for c in columns] for ch in group), False
             )
-            statement = insert_statement(connection, plan, columns)
-            connection.execute(
-                statement.from_select(columns, select(*(stage.c[c] for c in columns)))
-            )
-            stage.drop(connection)
-            continue
+            if rows is not None:
+                staged_columns = columns + tuple(column.name for column in made)
+                stage = _staged(connection, table, staged_columns, iter(rows))
+                # The upsert's update sets what the file writes, never a generated key.
+                statement = insert_statement(connection, plan, columns)
+                connection.execute(
+                    statement.from_select(
+                        staged_columns, select(*(stage.c[c] for c in staged_columns))
+                    )
+                )
+                stage.drop(connection)
+                continue
         statement = insert_statement(connection, plan, columns)
         connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
+
+
+def _with_generated(
+    connection: Connection,
+    made: list[Column[Any]],
+    columns: tuple[str, ...],
+    rows: Iterator[list[Any]],
+    for_update: bool,
+) -> Iterable[list[Any]] | None:
+    """``rows`` with each of ``made``'s Python defaults (or onupdate) computed for each row.
+
+    None when a default cannot be computed outside SQLAlchemy's own execution
+    (a context-sensitive one asking for more than the row): the caller then
+    lets SQLAlchemy run it, with executemany.
+    """
+    if not made:
+        return rows
+    if not all(_copyable(column) for column in made):
+        return None
+    result = []
+    try:
+        for row in rows:
+            parameters = dict(zip(columns, row, strict=True))
+            for column in made:
+                parameters[column.name] = generated_value(
+                    connection, column, parameters, for_update
+                )
+            result.append([*row, *(parameters[column.name] for column in made)])
+    except Exception:
+        return None
+    return result
 
 
 def insert_statement(connection: Connection, plan: DatasetPlan, columns: tuple[str, ...]) -> Any:
@@ -326,6 +380,12 @@ def _other_unique_keys_written(
 
 
 def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
+    """UPDATE the changed columns, keyed by the key; the model's ``onupdate`` columns too.
+
+    SQLAlchemy adds the ``onupdate`` columns of the plan's table (the
+    model's) to every UPDATE it executes, a callable called once per row;
+    through COPY the callables are called here, once per row.
+    """
     table, key = plan.table, plan.dataset.key_columns
     # A column going back to a default the database computes (`DatabaseDefault`,
     # the same for every row of the column) is set to its SQL, not bound.
@@ -339,15 +399,24 @@ def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
             continue
         columns = named
         if _copy_applies(connection, table, key + columns, group):
-            rows = ([*ch.key, *(c.new for c in ch.changes)] for ch in group)
-            stage = _staged(connection, table, key + columns, rows)
-            connection.execute(
-                table.update()
-                .where(and_(*(table.c[k] == stage.c[k] for k in key)))
-                .values({table.c[c]: stage.c[c] for c in columns})
+            made = python_generated((c for c in table.columns if c.name not in columns), True)
+            rows = _with_generated(
+                connection,
+                made,
+                key + columns,
+                ([*ch.key, *(c.new for c in ch.changes)] for ch in group),
+                True,
             )
-            stage.drop(connection)
-            continue
+            if rows is not None:
+                set_columns = columns + tuple(column.name for column in made)
+                stage = _staged(connection, table, key + set_columns, iter(rows))
+                connection.execute(
+                    table.update()
+                    .where(and_(*(table.c[k] == stage.c[k] for k in key)))
+                    .values({table.c[c]: stage.c[c] for c in set_columns})
+                )
+                stage.drop(connection)
+                continue
         statement = (
             table.update()
             .where(and_(*(table.c[k] == bindparam(f"_ds_key_{i}") for i, k in enumerate(key))))

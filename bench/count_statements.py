@@ -20,10 +20,10 @@ import sqlalchemy as sa
 EXAMPLE = Path(__file__).resolve().parent.parent / "example"
 sys.path.insert(0, str(EXAMPLE))
 
-from app.models import Base  # noqa: E402
-
 from alembic_datasync import Dataset, StateTables, sync  # noqa: E402
 from alembic_datasync.storage import state_table  # noqa: E402
+
+from app.models import Base  # noqa: E402
 
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 

@@ -123,8 +123,9 @@ def test_manual_edit_is_drift_that_check_reports_and_upgrade_repairs(deployed: P
         SUMMARY + "8 total, 0 to create, 1 to update, 7 unchanged",
         "  ~ translation",
         "      default_model: 'emergency-model' -> 'gpt-4o'",
-        "datasync: out of sync: the database differs from the dataset files (pending changes or "
-        "manual edits); `alembic upgrade head` or `alembic datasync` brings it in line",
+        "datasync: out of sync: `alembic datasync` would write (1 to update): the files changed "
+        "since the last sync, or values they write were edited in the database; `alembic "
+        "upgrade head` or `alembic datasync` brings it in line",
     ]
     assert deployed.nodes()["translation"][0] == "emergency-model"
     repair = deployed.run("upgrade", "head")
@@ -214,7 +215,8 @@ def test_offline_sql_mode_says_it_skipped(project: Project) -> None:
     assert run.returncode == 0, run.output
     assert run.datasync_lines() == [
         "datasync: skipped: offline (--sql) mode has no database to sync; "
-        "run `alembic datasync` against the database"
+        "add -x datasync=sql to write the sync as SQL after the migrations, "
+        "or run `alembic datasync` against the database"
     ]
     assert "CREATE TABLE llm_node_configuration" in run.stdout
     assert not project.has_table("llm_node_configuration")
@@ -347,7 +349,7 @@ def test_datasync_command_without_declarations_says_what_to_add(project: Project
     assert run.returncode != 0
     assert run.lines("FAILED:") == [
         "FAILED: env.py declares no datasets: add `datasync = DataSync(context, [Dataset(...)])` "
-        "to env.py (see the README, section 'Add it to your project')"
+        "to env.py (see the README, section 'Use it in your project')"
     ]
 
 
@@ -395,13 +397,16 @@ def test_validate_checks_the_files_against_the_models_without_a_database(
     )
     invalid = project.run("datasync", "--validate")
     assert invalid.returncode == 255
+    # --validate never writes, so it does not say "nothing written"; it generates no SQL either.
     assert invalid.stdout.splitlines() == [
-        "FAILED: 2 problems in dataset files, nothing written:",
+        "FAILED: 2 problems in dataset files:",
         "  config/llm_nodes.yaml:7:23: unknown column 'default_temprature' for table "
         "'llm_node_configuration'; did you mean 'default_temperature'?",
         "  config/llm_nodes.yaml:16:22: langsmith_tracing expects true or false, got 'yes please'",
     ]
     assert "Traceback" not in invalid.output
+    assert "Generating static SQL" not in valid.output + invalid.output
+    assert "[alembic.runtime.migration]" not in valid.output + invalid.output
 
 
 def test_a_large_plan_logs_its_first_hundred_rows(deployed: Project) -> None:

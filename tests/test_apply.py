@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from alembic_datasync import ApplyFailed, Dataset, sync
 from alembic_datasync import writer as apply_module
@@ -31,7 +32,11 @@ readings = sa.Table(
     sa.Column("amount", sa.Numeric(10, 2)),
     sa.Column("ratio", sa.Float),
     sa.Column("active", sa.Boolean),
-    sa.Column("taken_at", sa.DateTime(timezone=True)),
+    # Microseconds everywhere: MySQL's DATETIME keeps whole seconds unless told.
+    sa.Column(
+        "taken_at",
+        sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+    ),
     sa.Column("day", sa.Date),
     sa.Column("ref", sa.Uuid),
     sa.Column("serial", sa.String(20), unique=True),

@@ -11,7 +11,7 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
 def test_every_datasync_flag_is_in_the_readme() -> None:
-    missing = [flag for flag, _ in _OPTIONS if f"alembic datasync {flag}" not in README]
+    missing = [flag for flag, *_ in _OPTIONS if f"alembic datasync {flag}" not in README]
     assert missing == []
 
 

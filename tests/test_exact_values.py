@@ -11,7 +11,9 @@ so at once, naming row and column, or validation refuses the value up front.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,6 @@ EXACT_DECIMALS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 2, exact decimals")
 @pytest.mark.parametrize("value", EXACT_DECIMALS)
 def test_a_numeric_value_is_stored_exactly_as_the_file_writes_it(
     engine: sa.Engine, tmp_path: Path, value: str
@@ -111,7 +112,6 @@ def test_a_numeric_value_is_stored_exactly_as_the_file_writes_it(
     assert run_plan(engine, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 2, exact decimals")
 @pytest.mark.parametrize("database_url", ["postgresql", "mysql"], indirect=True)
 def test_a_change_in_the_eighteenth_decimal_is_planned_and_written(
     engine: sa.Engine, tmp_path: Path
@@ -150,7 +150,6 @@ def test_a_binary_yaml_value_is_written_as_its_bytes(engine: sa.Engine, tmp_path
     assert run_plan(engine, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 6, binary columns")
 def test_text_for_a_binary_column_is_written_as_utf8_or_refused_at_its_position(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -179,7 +178,6 @@ ARRAYS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 7, PostgreSQL arrays of mixed numbers")
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize(("column_type", "value", "expected"), ARRAYS)
 def test_array_items_are_converted_by_the_item_type(
@@ -222,7 +220,6 @@ PERPETUAL = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, perpetual diff")
 @pytest.mark.parametrize(
     ("database_url", "column_type", "value"), PERPETUAL, indirect=["database_url"]
 )
@@ -244,7 +241,6 @@ def test_the_next_plan_after_a_sync_is_empty_or_the_value_is_refused_at_validati
     assert run_plan(engine, tmp_path).has_changes is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, SET values refused as too long")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 def test_a_mariadb_set_of_several_members_is_valid(engine: sa.Engine, tmp_path: Path) -> None:
     one_value_table(engine, "SET('read','write')")
@@ -281,7 +277,6 @@ def rewriting_trigger(engine: sa.Engine) -> None:
             )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, a trigger rewriting a value")
 def test_a_value_a_trigger_rewrites_is_named_at_once_instead_of_planned_forever(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -300,7 +295,6 @@ def test_a_value_a_trigger_rewrites_is_named_at_once_instead_of_planned_forever(
     assert "'quiet'" in said and "'QUIET'" in said
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 14, lossy utf8mb3 storage")
 @pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
 def test_an_emoji_a_non_strict_utf8mb3_column_would_turn_into_a_question_mark_is_refused(
     database_url: sa.URL, tmp_path: Path
@@ -314,3 +308,181 @@ def test_an_emoji_a_non_strict_utf8mb3_column_would_turn_into_a_question_mark_is
             assert connection.exec_driver_sql("SELECT COUNT(*) FROM t").scalar_one() == 0
     finally:
         engine.dispose()
+
+
+# -- more of the same classes ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("0.1", id="a-tenth"),
+        pytest.param("1_000.000_000_000_000_001", id="underscores"),
+        pytest.param(".5", id="leading-point"),
+        pytest.param("1.5e-17", id="exponent"),
+        pytest.param("'  -2.25 '", id="quoted-with-spaces"),
+    ],
+)
+def test_a_numeric_value_in_any_yaml_spelling_is_exact_or_refused(
+    engine: sa.Engine, tmp_path: Path, value: str
+) -> None:
+    one_value_table(engine, "NUMERIC(38, 18)")
+    write(tmp_path, f"- {{name: r1, v: &v {value}}}\n")  # the anchor takes the full loader
+    exact = decimal.Decimal(value.strip("'").replace("_", ""))
+    try:
+        run_sync(engine, tmp_path)
+    except DatasyncError as refused:
+        # Only SQLite, whose 64-bit float cannot hold it, may refuse it.
+        assert engine.dialect.name == "sqlite"
+        assert (
+            f"values.yaml:1:17: v expects a number of at most 20 digits before the decimal "
+            f"point and 18 after it, got {exact}, which SQLite would keep as "
+        ) in str(refused)
+        return
+    assert decimal.Decimal(str(stored(engine))) == exact  # SQLite's driver gives a float
+    assert run_plan(engine, tmp_path).has_changes is False
+
+
+def test_a_time_with_more_fractional_digits_than_the_column_keeps_is_refused_at_it(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    # MySQL's DATETIME keeps whole seconds unless declared DATETIME(n); the others keep six.
+    one_value_table(engine, "TIMESTAMP(3)" if engine.dialect.name == "postgresql" else "DATETIME")
+    write(tmp_path, "r1:\n  v: 2024-05-01 10:30:00.1234\nr2:\n  v: 2024-05-01 10:30:00.5\n")
+    kept = {"postgresql": 3, "mysql": 0, "sqlite": 6}[engine.dialect.name]
+    try:
+        run_sync(engine, tmp_path)
+    except InvalidDatasets as refused:
+        lines = str(refused).splitlines()[1:]
+        if kept == 3:
+            assert lines == [
+                "  values.yaml:2:6: v expects a date and time (YYYY-MM-DD HH:MM:SS), got "
+                "2024-05-01T10:30:00.123400, with more digits after the seconds than the 3 the "
+                "column keeps (the database would round or cut it); write at most 3 "
+                "(YAML reads 2024-05-01 10:30:00.1234 as the timestamp 2024-05-01T10:30:00.123400)"
+            ]
+        else:
+            assert [line.split(": v expects")[0] for line in lines] == [
+                "  values.yaml:2:6",
+                "  values.yaml:4:6",
+            ]
+            assert "write whole seconds, or give the column fractional seconds" in lines[0]
+        assert run_plan_count(engine) == 0
+        return
+    assert kept == 6
+    assert run_plan(engine, tmp_path).has_changes is False
+
+
+def run_plan_count(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT COUNT(*) FROM t").scalar_one())
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_value_a_type_with_no_python_rule_refuses_is_a_problem_at_its_position(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    one_value_table(engine, "INET")
+    execute(engine, "ALTER TABLE t ADD COLUMN a INET[], ADD COLUMN d INTERVAL")
+    write(tmp_path, "r1:\n  v: 10.0.0.1\n  a: [10.0.0.2, 10.0.0.3/32]\n  d: 90\nr2:\n  v: abc\n")
+    with pytest.raises(InvalidDatasets) as refused:
+        run_plan(engine, tmp_path)
+    assert str(refused.value).splitlines()[1:] == [
+        "  values.yaml:6:6: v expects a value the database reads as INET, got 'abc', which it "
+        'refuses (invalid input syntax for type inet: "abc"); write it as INET takes it'
+    ]
+    write(tmp_path, "r1:\n  v: 10.0.0.1\n  a: [10.0.0.2, 10.0.0.3/32]\n  d: 90\n")
+    run_sync(engine, tmp_path)
+    assert stored(engine, "d") == dt.timedelta(seconds=90)
+    assert run_plan(engine, tmp_path).has_changes is False
+
+
+@pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
+def test_text_a_table_default_character_set_cannot_store_is_refused_at_its_position(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    execute(
+        engine,
+        "CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v TEXT) CHARACTER SET utf8mb3",
+    )
+    write(tmp_path, "r1:\n  v: 'ok'\nr2:\n  v: 'party 🎉'\n")
+    with pytest.raises(InvalidDatasets) as refused:
+        run_sync(engine, tmp_path)
+    assert str(refused.value).splitlines()[1:] == [
+        "  values.yaml:4:6: v expects text, got 'party 🎉', whose '🎉' (U+1F389) the column's "
+        "character set cannot store; convert the column to utf8mb4 in a migration, or leave "
+        "the character out"
+    ]
+    assert run_plan_count(engine) == 0
+
+
+@pytest.mark.parametrize("database_url", ["mysql"], indirect=True)
+def test_what_mysql_would_round_pad_or_refuse_is_refused_or_compared_as_stored(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    execute(
+        engine,
+        "CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, f FLOAT, r FLOAT(7, 4), "
+        "b BINARY(4), u UUID)",
+    )
+    write(
+        tmp_path,
+        "r1: {f: 1000001.0, r: 1.23456, b: abcde, u: e3e70682-c209-fcac-029f-6fbed82c07cd}\n",
+    )
+    with pytest.raises(InvalidDatasets) as refused:
+        run_sync(engine, tmp_path)
+    assert str(refused.value).splitlines()[1:] == [
+        "  values.yaml:1:9: f expects a number, got 1000001.0, which the column would return "
+        "as 1000000.0 (a single-precision FLOAT comes back with 6 significant digits); write at "
+        "most 6, or make the column DOUBLE in a migration",
+        "  values.yaml:1:23: r expects a number, got 1.23456, which the database would round to "
+        "4 decimal places",
+        "  values.yaml:1:35: b expects binary data (!!binary) or text (written as its UTF-8 "
+        "bytes), got 5 bytes, and the column holds at most 4; shorten it, or widen the column "
+        "in a migration",
+        "  values.yaml:1:45: u expects a UUID such as '6f1e3b2a-9d5c-4e8f-a1b2-c3d4e5f60718', "
+        "got 'e3e70682-c209-fcac-029f-6fbed82c07cd', which MariaDB's UUID type refuses (a "
+        "version digit of 8 or more with a variant digit below 8); use a standard UUID, such "
+        "as uuid4's",
+    ]
+    write(
+        tmp_path,
+        "r1: {f: 0.123457, r: 1.2346, b: ab, u: e3e70682-c209-4cac-629f-6fbed82c07cd}\n",
+    )
+    run_sync(engine, tmp_path)
+    assert stored(engine, "b") == b"ab\x00\x00"  # MySQL pads BINARY(n)
+    assert run_plan(engine, tmp_path).has_changes is False
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_uuid_goes_into_sqlites_char32_as_the_models_uuid_type_stores_it(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    metadata = sa.MetaData()
+    model = sa.Table(
+        "t", metadata, sa.Column("name", sa.String(20), primary_key=True), sa.Column("v", sa.Uuid)
+    )
+    metadata.create_all(engine)
+    value = uuid.UUID("6f1e3b2a-9d5c-4e8f-a1b2-c3d4e5f60718")
+    write(tmp_path, f"r1:\n  v: {value}\n")
+    run_sync(engine, tmp_path)
+    assert stored(engine) == value.hex
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(model.c.name).where(model.c.v == value)).all()
+    assert found == [("r1",)]
+    assert run_plan(engine, tmp_path).has_changes is False
+
+
+def test_a_value_a_trigger_rewrites_on_update_is_named_too(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    one_value_table(engine, "VARCHAR(20)")
+    execute(engine, "INSERT INTO t (name, v) VALUES ('r1', 'QUIET')")
+    rewriting_trigger(engine)
+    write(tmp_path, "r1:\n  v: loud\n")
+    report = run_sync(engine, tmp_path)
+    assert report.warnings == [
+        "values.yaml:1:1: row 'r1' of 't': v was written as 'loud' but the table kept 'LOUD' "
+        "(a trigger, or a column that changes what it is given); every sync will write it again"
+    ]
+    assert "datasync: warning: values.yaml:1:1: row 'r1'" in report.render()

@@ -115,8 +115,10 @@ def test_a_new_row_leaving_out_two_required_columns_says_they_have_no_default(
         plan(connection, [ITEMS], base_dir=tmp_path)
     (problem,) = caught.value.problems
     assert str(problem) == (
-        "items.yaml:1:1: new row 'x' of 'items' leaves out 'a' and 'b', which cannot be NULL "
-        "and have no default; add them to the row"
+        "items.yaml:1:1: new row 'x' of 'items' cannot be created: it leaves out 'a' and 'b', "
+        "which cannot be NULL and have no default in the database; add them to the row, or give "
+        "the columns a default; if the model has a default for them, pass the model: "
+        "target_metadata to context.configure() in env.py, metadata= in the Python API"
     )
 
 
@@ -129,8 +131,10 @@ def test_a_new_row_leaving_out_one_required_column_says_it_has_no_default(
         plan(connection, [ITEMS], base_dir=tmp_path)
     (problem,) = caught.value.problems
     assert str(problem) == (
-        "items.yaml:1:1: new row 'x' of 'items' leaves out 'b', which cannot be NULL "
-        "and has no default; add it to the row"
+        "items.yaml:1:1: new row 'x' of 'items' cannot be created: it leaves out 'b', which "
+        "cannot be NULL and has no default in the database; add it to the row, or give the "
+        "column a default; if the model has a default for it, pass the model: target_metadata "
+        "to context.configure() in env.py, metadata= in the Python API"
     )
 
 
@@ -156,7 +160,6 @@ def test_a_very_large_value_is_cut_in_the_plan(engine: sa.Engine, tmp_path: Path
     assert stored == LARGE  # cut in the plan only
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 15, --validate calls a missing file valid")
 def test_validate_fails_and_names_a_missing_file_instead_of_calling_it_valid(
     tmp_path: Path,
 ) -> None:

@@ -22,6 +22,10 @@ ones seen (shrunk) when this was written, with many more random runs:
   plan updates it forever; a ``Uuid`` is written as 36-character text into
   the ``CHAR(32)`` SQLAlchemy made, where the model's type looks for 32 hex
   digits;
+- SQLite: a ``JSON`` column has NUMERIC affinity, so a whole float such as
+  5.040650789461874e+16 comes back as the integer it exactly is,
+  50406507894618736, planned forever when compared with the float's shortest
+  decimal;
 - MariaDB: ``Float`` (single precision ``FLOAT``) 1000001.0 is read back as
   1000000.0 and planned forever, 9.28454992570547e+26 comes back 9.28455e+26
   and is called unchanged; ``DateTime`` and ``Time`` (no fractional seconds)
@@ -41,7 +45,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -286,7 +289,6 @@ def check_round_trip(
         metadata.drop_all(engine)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: the round-trip property")
 def test_any_valid_file_round_trips_or_the_sync_names_what_cannot_stick(
     engine: sa.Engine, tmp_path: Path
 ) -> None:
@@ -306,6 +308,8 @@ def test_any_valid_file_round_trips_or_the_sync_names_what_cannot_stick(
     @example(([sa.Time()], {"r0": [dt.time(0, 0, 0, 1)]}))
     @example(([sa.Uuid()], {"r0": [uuid.UUID("e3e70682-c209-4cac-629f-6fbed82c07cd")]}))
     @example(([sa.Numeric(16, 0)], {"r0": [PlainDecimal("9007199254740993")]}))
+    # SQLite keeps a JSON number's text by NUMERIC affinity: this one as 50406507894618736.
+    @example(([sa.JSON(none_as_null=True)], {"r0": [5.040650789461874e16]}))
     def round_trips(example: tuple[list[sa.types.TypeEngine[Any]], dict[str, list[Any]]]) -> None:
         types, rows = example
         check_round_trip(engine, tmp_path, types, rows)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from alembic_datasync import ApplyFailed, Dataset, InvalidDatasets, sync, validate_datasets
+from alembic_datasync.report import json_document
 
 metadata = sa.MetaData()
 providers = sa.Table(
@@ -79,3 +81,36 @@ def test_database_errors_hide_secret_values(table: sa.Engine, tmp_path: Path) ->
 def test_a_key_column_cannot_be_secret() -> None:
     with pytest.raises(ValueError, match="key column\\(s\\) name cannot be secret"):
         Dataset("p.yaml", table="providers", key="name", secret=["name"])
+
+
+def test_json_and_the_audit_mask_secret_values(table: sa.Engine, tmp_path: Path) -> None:
+    write(tmp_path, f"openai: {{endpoint: e1, api_key: {KEY_A}}}\nlocal: {{endpoint: e2}}\n")
+    with table.connect() as connection:
+        sync(connection, [PROVIDERS], base_dir=tmp_path)
+    with table.begin() as connection:
+        connection.execute(
+            providers.update().where(providers.c.name == "local"), {"api_key": KEY_B}
+        )
+    write(tmp_path, f"openai: {{endpoint: e3, api_key: {KEY_B[::-1]}}}\nlocal: {{endpoint: e2}}\n")
+    with table.connect() as connection:
+        report = sync(connection, [PROVIDERS], base_dir=tmp_path, dry_run=True, audit=True)
+    document = json.dumps(json_document("dry-run", "planned", 0, report))
+    text = report.render()
+    for secret in (KEY_A, KEY_B, KEY_B[::-1]):
+        assert secret not in document and secret not in text
+    [dataset] = json.loads(document)["datasets"]
+    assert dataset["changes"][0]["columns"]["api_key"] == {
+        "old": "***",
+        "new": "***",
+        "secret": True,
+    }
+    assert dataset["unmanaged_values"] == [
+        {
+            "key": {"name": "local"},
+            "label": "local",
+            "column": "api_key",
+            "value": "***",
+            "secret": True,
+        }
+    ]
+    assert "      local: api_key = (secret)" in text.splitlines()

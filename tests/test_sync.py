@@ -368,7 +368,8 @@ def test_missing_file_is_a_warning_unless_strict(tables: sa.Engine, tmp_path: Pa
     ]
     with pytest.raises(InvalidDatasets) as caught:
         run_sync(tables, [NODES], tmp_path, strict=True)
-    assert caught.value.problems[0].message.startswith("llm_nodes.yaml: dataset file for")
+    assert str(caught.value.problems[0]).startswith("llm_nodes.yaml: dataset file for")
+    assert caught.value.problems[0].position == "llm_nodes.yaml"
 
 
 def test_unknown_column_and_missing_table_reported_together(

@@ -19,10 +19,6 @@ from alembic_project import copy_example
 
 VALUES = Dataset("values.yaml", table="t", key="name")
 
-FAILS_TODAY = pytest.mark.xfail(
-    strict=True, reason="issue 9: class 5, values the driver cannot read"
-)
-
 # (database, column type, the value already in the table as SQL, the file's value)
 UNREADABLE = [
     pytest.param(
@@ -31,7 +27,6 @@ UNREADABLE = [
         "'infinity'",
         "2024-05-01 10:30:00",
         id="pg-infinity",
-        marks=FAILS_TODAY,
     ),
     pytest.param(
         "postgresql",
@@ -39,18 +34,14 @@ UNREADABLE = [
         "'-infinity'",
         "2024-05-01 10:30:00+00:00",
         id="pg-minus-inf",
-        marks=FAILS_TODAY,
     ),
-    pytest.param(
-        "postgresql", "DATE", "'infinity'", "2024-05-01", id="pg-date-infinity", marks=FAILS_TODAY
-    ),
+    pytest.param("postgresql", "DATE", "'infinity'", "2024-05-01", id="pg-date-infinity"),
     pytest.param(
         "sqlite",
         "DATETIME",
         "1714559400",
         "2024-05-01 10:30:00",
         id="sqlite-epoch",
-        marks=FAILS_TODAY,
     ),
     pytest.param(
         "sqlite",
@@ -58,20 +49,11 @@ UNREADABLE = [
         "'05/01/2024 10:30'",
         "2024-05-01 10:30:00",
         id="sqlite-non-iso",
-        marks=FAILS_TODAY,
     ),
-    pytest.param(
-        "sqlite", "DATE", "'yesterday'", "2024-05-01", id="sqlite-date-text", marks=FAILS_TODAY
-    ),
-    pytest.param(
-        "sqlite", "NUMERIC(10, 2)", "'abc'", "1.5", id="sqlite-text-in-numeric", marks=FAILS_TODAY
-    ),
-    pytest.param(
-        "sqlite", "JSON", "'{not json'", "{a: 1}", id="sqlite-invalid-json", marks=FAILS_TODAY
-    ),
-    pytest.param(
-        "sqlite", "TIME", "'25:99'", "'10:30:00'", id="sqlite-bad-time", marks=FAILS_TODAY
-    ),
+    pytest.param("sqlite", "DATE", "'yesterday'", "2024-05-01", id="sqlite-date-text"),
+    pytest.param("sqlite", "NUMERIC(10, 2)", "'abc'", "1.5", id="sqlite-text-in-numeric"),
+    pytest.param("sqlite", "JSON", "'{not json'", "{a: 1}", id="sqlite-invalid-json"),
+    pytest.param("sqlite", "TIME", "'25:99'", "'10:30:00'", id="sqlite-bad-time"),
     pytest.param(
         "mysql", "DATETIME", "'0000-00-00 00:00:00'", "2024-05-01 10:30:00", id="mariadb-zero-date"
     ),
@@ -138,7 +120,6 @@ def downgrade() -> None:
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: class 5, 'infinity' fails a default-mode upgrade")
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_infinity_timestamp_in_the_table_never_fails_a_default_mode_upgrade(
     database_url: sa.URL, tmp_path: Path
@@ -167,3 +148,28 @@ def test_an_infinity_timestamp_in_the_table_never_fails_a_default_mode_upgrade(
     ) == [(dt.datetime(2030, 1, 1),)]
     again = project.run("upgrade", "head")
     assert again.datasync_lines() == [summary + "8 total, 0 created, 0 updated, 8 unchanged"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_a_row_whose_key_the_driver_cannot_read_is_left_alone_with_a_note(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    unreadable = "'yesterday'" if engine.dialect.name == "sqlite" else "'infinity'"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (day DATE PRIMARY KEY, label VARCHAR(20))")
+        connection.exec_driver_sql(f"INSERT INTO t (day, label) VALUES ({unreadable}, 'old')")
+    (tmp_path / "days.yaml").write_text("2024-05-01:\n  label: new\n")
+    days = [Dataset("days.yaml", table="t", key="day", prune=True)]
+    with engine.connect() as connection:
+        report = sync(connection, days, base_dir=tmp_path)
+    assert report.render().splitlines() == [
+        "datasync: t (days.yaml): 1 total, 1 created, 0 updated, 0 unchanged, 0 deleted",
+        "  note: 1 row of the table has a key the database driver cannot read, which no "
+        "dataset file can name: left alone",
+        "  + 2024-05-01",
+        "      label: 'new'",
+    ]
+    with engine.connect() as connection:
+        labels = connection.exec_driver_sql("SELECT label FROM t ORDER BY label").scalars().all()
+        assert labels == ["new", "old"]
+        assert plan(connection, days, base_dir=tmp_path).has_changes is False

@@ -140,10 +140,17 @@ CASES = [
         "1234567.8",
         "price expects a number of at most 6 digits before the decimal point and 2 after it, got 1234567.8, which has 7 digits before the decimal point",
     ),
+    # Quoted decimal text is exact: the way to write more digits than a float keeps.
+    ("price", "'1.5'", None),
     (
         "price",
-        "'1.5'",
-        "price expects a number of at most 6 digits before the decimal point and 2 after it, got '1.5', which is quoted text; remove the quotes",
+        "'1.5 EUR'",
+        "price expects a number of at most 6 digits before the decimal point and 2 after it, got '1.5 EUR'",
+    ),
+    (
+        "price",
+        "'0.125'",
+        "price expects a number of at most 6 digits before the decimal point and 2 after it, got 0.125, which the database would round",
     ),
     (
         "price",
@@ -449,10 +456,18 @@ MISTAKE_REPORT = [
     "typed.yaml:33:13: required cannot be null (the column is NOT NULL); write a value, or leave the column out to keep what the table has",
     "typed.yaml:37:9: unknown column 'labl' for table 'typed'; did you mean 'label'?",
 ]
-# Only the database knows which rows are new: the sync alone reports this one.
+# The sync knows the row is new; with no model given, it says where defaults would come from.
 NOT_NULL_REPORT = (
-    "typed.yaml:34:1: new row 'missing_required' of 'typed' leaves out 'required', which "
-    "cannot be NULL and has no default; add it to the row"
+    "typed.yaml:34:1: new row 'missing_required' of 'typed' cannot be created: it leaves out "
+    "'required', which cannot be NULL and has no default in the database; add it to the row, "
+    "or give the column a default; if the model has a default for it, pass the model: "
+    "target_metadata to context.configure() in env.py, metadata= in the Python API"
+)
+# Validation checks every row as if it were new, as on a database that does not have it yet.
+NOT_NULL_OFFLINE = (
+    "typed.yaml:34:1: row 'missing_required' of 'typed' cannot be created where it is new: it "
+    "leaves out 'required', which cannot be NULL and has no default in the model or the "
+    "database; add it to the row, or give the column a default"
 )
 
 
@@ -475,7 +490,10 @@ def test_validation_without_a_database_finds_the_same_mistakes(tmp_path: Path) -
     (tmp_path / "typed.yaml").write_text(textwrap.dedent(MISTAKES))
     with pytest.raises(InvalidDatasets) as caught:
         validate_datasets([TYPED], portable, base_dir=tmp_path)
-    assert [str(p) for p in caught.value.problems] == MISTAKE_REPORT
+    assert [str(p) for p in caught.value.problems] == sorted(
+        [*MISTAKE_REPORT, NOT_NULL_OFFLINE], key=lambda p: int(p.split(":")[1])
+    )
+    assert str(caught.value).startswith("17 problems in dataset files:\n  ")
 
 
 def test_valid_file_passes_on_every_database(engine: sa.Engine, tmp_path: Path) -> None:
@@ -753,7 +771,12 @@ EXAMPLE_REPORT = [
 ]
 EXAMPLE_NOT_NULL = (
     "config/llm_nodes.yaml:60:1: new row 'summary_generator' of 'llm_node_configuration' "
-    "leaves out 'default_model', which cannot be NULL and has no default; add it to the row"
+    "cannot be created: it leaves out 'default_model', which cannot be NULL and has no default "
+    "in the model or the database; add it to the row, or give the column a default"
+)
+EXAMPLE_NOT_NULL_OFFLINE = EXAMPLE_NOT_NULL.replace(
+    "new row 'summary_generator' of 'llm_node_configuration' cannot be created:",
+    "row 'summary_generator' of 'llm_node_configuration' cannot be created where it is new:",
 )
 
 
@@ -775,7 +798,13 @@ def test_mistakes_in_the_example_stop_the_sync_before_any_write(
     example_metadata().create_all(engine)
     statements.clear()
     with pytest.raises(InvalidDatasets) as caught, engine.connect() as connection:
-        sync(connection, [NODES], base_dir=broken_example, strict=strict)
+        sync(
+            connection,
+            [NODES],
+            metadata=example_metadata(),
+            base_dir=broken_example,
+            strict=strict,
+        )
     assert [str(p) for p in caught.value.problems] == [*EXAMPLE_REPORT, EXAMPLE_NOT_NULL]
     assert statements.writes == []
 
@@ -783,7 +812,8 @@ def test_mistakes_in_the_example_stop_the_sync_before_any_write(
 def test_mistakes_in_the_example_found_without_a_database(broken_example: Path) -> None:
     with pytest.raises(InvalidDatasets) as caught:
         validate_datasets([NODES], example_metadata(), base_dir=broken_example)
-    assert [str(p) for p in caught.value.problems] == EXAMPLE_REPORT
+    # The sync and the validation agree: the new row that cannot be created fails both.
+    assert [str(p) for p in caught.value.problems] == [*EXAMPLE_REPORT, EXAMPLE_NOT_NULL_OFFLINE]
 
 
 def test_the_example_as_shipped_is_valid() -> None:

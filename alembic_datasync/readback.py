@@ -1,0 +1,121 @@
+"""After writing, what the table kept: the values the database changed, named at once.
+
+The type rules refuse, before anything is written, what they know a column
+would not keep (`column_types`).  Some changes only the database knows of: a
+trigger rewriting a value, a column type storing less than it is given.  Left
+alone, each would plan the same update on every deploy.  So, in the same
+transaction, right after the writes, the written columns of the created and
+updated rows are read back by key (one SELECT per dataset, in chunks) and
+compared with what was written by the same rules the plan used; each value the
+table did not keep becomes a warning naming the row, the column, the value
+written and the value kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, tuple_
+
+from .column_types import Convert
+from .display import SECRET, show_value
+from .planner import PLAIN_TYPES
+from .plans import DatasetPlan, RowChange
+from .reading import read_rows
+from .reverts import DatabaseDefault
+from .tables import column_rules
+
+#: Keys per SELECT ... WHERE key IN (...), well under every database's limit of bound values.
+_CHUNK = 2_000
+
+
+def values_not_kept(connection: Connection, plans: Sequence[DatasetPlan]) -> list[str]:
+    """A warning for each value just written that the table does not hold as written."""
+    warnings: list[str] = []
+    for plan in plans:
+        written = plan.creates + plan.updates
+        if written:
+            warnings.extend(_plan_values_not_kept(connection, plan, written))
+    return warnings
+
+
+def _written_values(change: RowChange) -> dict[str, Any]:
+    if change.action == "create":
+        return change.values
+    # A default the database computes (a removed value going back to now()) has
+    # no value to compare with.
+    return {c.column: c.new for c in change.changes if not isinstance(c.new, DatabaseDefault)}
+
+
+def _plan_values_not_kept(
+    connection: Connection, plan: DatasetPlan, written: list[RowChange]
+) -> list[str]:
+    table, dataset = plan.table, plan.dataset
+    key_columns = dataset.key_columns
+    rules = plan.rules or column_rules(table, connection.dialect.name)
+    names: dict[str, Any] = {}
+    for change in written:
+        names.update(_written_values(change))
+    columns = [c for c in names if c not in key_columns]
+    if not columns:
+        return []
+    width = len(key_columns)
+    key_of = _key_reader([rules[c].canonical for c in key_columns])
+    kept: dict[Any, Sequence[Any]] = {}
+    for start in range(0, len(written), _CHUNK):
+        keys = [change.key for change in written[start : start + _CHUNK]]
+        if width == 1:
+            condition = table.c[key_columns[0]].in_([key[0] for key in keys])
+        else:
+            condition = tuple_(*(table.c[c] for c in key_columns)).in_(keys)
+        for found in read_rows(connection, table, [*key_columns, *columns], rules, condition):
+            kept[key_of(found)] = found
+    # Per written column: where the SELECT put it, and how it compares.
+    how = {column: (width + i, rules[column].canonical) for i, column in enumerate(columns)}
+    warnings: list[str] = []
+    for change in written:
+        row = kept.get(key_of(change.key))
+        if row is None:
+            warnings.append(
+                f"{_where(change, plan)}: row {change.label!r} of {dataset.label!r} is not in "
+                f"the table after writing it (a trigger, or a key the database changes); every "
+                f"sync will write it again"
+            )
+            continue
+        for column, value in _written_values(change).items():
+            steps = how.get(column)
+            if steps is None:
+                continue  # a key column
+            stored = row[steps[0]]
+            kind = type(value)
+            if value is stored or (
+                kind is type(stored) and kind in PLAIN_TYPES and value == stored
+            ):
+                continue
+            if steps[1](value) != steps[1](stored):
+                warnings.append(_not_kept(change, plan, column, value, stored))
+    return warnings
+
+
+def _key_reader(canonicals: list[Convert]) -> Callable[[Sequence[Any]], Any]:
+    """A row's (or a key's) canonical key, from its leading values."""
+    if len(canonicals) == 1:
+        (canonical,) = canonicals
+        return lambda row: canonical(row[0])
+    return lambda row: tuple(c(v) for c, v in zip(canonicals, row, strict=False))
+
+
+def _where(change: RowChange, plan: DatasetPlan) -> str:
+    return str(change.position if change.position is not None else plan.dataset.display_path)
+
+
+def _not_kept(change: RowChange, plan: DatasetPlan, column: str, value: Any, stored: Any) -> str:
+    dataset = plan.dataset
+    secret = column in dataset.secret_columns
+    return (
+        f"{_where(change, plan)}: row {change.label!r} of {dataset.label!r}: {column} was "
+        f"written as {SECRET if secret else show_value(value)} but the table kept "
+        f"{SECRET if secret else show_value(stored)} (a trigger, or a column that changes what "
+        f"it is given); every sync will write it again"
+    )
