@@ -9,36 +9,29 @@ The stock ``alembic`` script gets it through the plugin in
 alembic_datasync`` call `add_datasync` themselves and say plainly when the
 command could not be added (every stock command still works).
 
-Database errors: ``datasync`` turns any error of the database into one
-``FAILED: ...`` line itself.  For the stock commands (``alembic upgrade head``)
-in a project whose env.py declares datasets, `add_datasync` also listens to
-SQLAlchemy's public ``handle_error`` event: an error of the database while such
-an env.py runs is raised as a `DatabaseError`, which is still the SQLAlchemy
-error it was (any ``except OperationalError`` in env.py works as before) and
-also a `DatasyncError`, which Alembic prints as one ``FAILED:`` line.  For a
-project that declares no datasets, nothing changes: Alembic's own output, exit
-status and traceback.
+``datasync`` turns any error of the database into one ``FAILED: ...`` line
+itself (`alembic_datasync.database_errors`).  Adding the command changes
+nothing else: for every stock command, Alembic's own output, exit status and
+traceback.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import alembic
-from alembic.config import CommandLine, Config
-from sqlalchemy import event
+from alembic.config import CommandLine
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
 
 from .alembic_internals import has_subcommand_parsers, subcommand_parser
 from .command import datasync as datasync_now
+from .database_errors import command_error
 from .errors import DatasetsOutOfSync, DatasyncError
-from .hook import ATTRIBUTE
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import ExceptionContext
+    from alembic.config import Config
 
 COMMAND = "datasync"
 
@@ -89,12 +82,11 @@ def datasync(config: Config) -> None:
     except DatasyncError:
         raise
     except sa_exc.SQLAlchemyError as error:
-        raise DatasyncError(database_error_message(error)) from error
+        raise command_error(error) from error
 
 
 def add_datasync(command_line: CommandLine) -> None:
-    """Add the ``datasync`` subcommand to an Alembic `CommandLine` (once), and one-line
-    database errors for projects that declare datasets.
+    """Add the ``datasync`` subcommand to an Alembic `CommandLine` (once).
 
     Raises `CommandUnavailable` saying why when this Alembic's command line
     cannot take the command; ``command_line`` then works as Alembic built it.
@@ -114,7 +106,6 @@ def add_datasync(command_line: CommandLine) -> None:
         parser.description = (datasync.__doc__ or "").split("\n\n")[0].strip()
         for flag, text in _OPTIONS:
             parser.add_argument(flag, action="store_true", help=text)
-    report_database_errors_in_one_line()
 
 
 def unavailable_message(error: BaseException) -> str:
@@ -135,88 +126,3 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
     except Exception as error:
         print(f"{prog}: warning: {unavailable_message(error)}", file=sys.stderr)
     command_line.main(argv=argv)
-
-
-# -- database errors -------------------------------------------------------------
-
-
-def database_error_message(error: sa_exc.SQLAlchemyError) -> str:
-    """One line for a database error: what the driver said, and what to check."""
-    original = getattr(error, "orig", None) or error
-    said = (
-        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
-    )
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return (
-            f"cannot use the database: {said}; check the URL (sqlalchemy.url, or the "
-            f"environment variable env.py reads it from) and that the server is up"
-        )
-    return f"the database refused a statement: {said}"
-
-
-class DatabaseError(DatasyncError):
-    """An error of the database in a datasync project's env.py, shown as one line.
-
-    Raised as a subclass of the SQLAlchemy error it replaces too (see
-    `as_command_error`), so that code catching that error still catches it.
-    """
-
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def _command_error_class(error_class: type[sa_exc.DBAPIError]) -> type[DatabaseError]:
-    """``error_class`` (``OperationalError``, ...) that is a `DatabaseError` too."""
-    made = _COMMAND_ERROR_CLASSES.get(error_class)
-    if made is None:
-        made = type(error_class.__name__, (DatabaseError, error_class), {"__module__": __name__})
-        _COMMAND_ERROR_CLASSES[error_class] = made
-    return made
-
-
-#: One class per SQLAlchemy error class, made on first use (a cache, nothing more).
-_COMMAND_ERROR_CLASSES: dict[type[sa_exc.DBAPIError], type[DatabaseError]] = {}
-
-
-def as_command_error(error: sa_exc.DBAPIError) -> DatabaseError:
-    """``error`` as an instance of both its own class and `DatabaseError`: the same
-    attributes (``orig``, ``statement``, ...), and one line as its text."""
-    error_class = _command_error_class(type(error))
-    replacement = error_class.__new__(error_class)
-    replacement.__dict__.update(error.__dict__)
-    replacement.args = error.args
-    replacement.message = database_error_message(error)
-    return replacement
-
-
-def report_database_errors_in_one_line() -> None:
-    """Listen to SQLAlchemy's ``handle_error`` event for every engine (once)."""
-    if not event.contains(Engine, "handle_error", _one_line_in_datasync_projects):
-        event.listen(Engine, "handle_error", _one_line_in_datasync_projects)
-
-
-def _one_line_in_datasync_projects(context: ExceptionContext) -> BaseException | None:
-    """The error as a `DatabaseError` while an env.py that declares datasets runs from
-    the command line without ``--raiseerr``; None (SQLAlchemy goes on as usual) otherwise."""
-    try:
-        error = context.sqlalchemy_exception
-        if not isinstance(error, sa_exc.DBAPIError) or isinstance(error, DatasyncError):
-            return None
-        config = _running_config()
-        if config is None or ATTRIBUTE not in config.attributes:
-            return None
-        if config.cmd_opts is None or getattr(config.cmd_opts, "raiseerr", False):
-            return None
-        return as_command_error(error)
-    except Exception:  # never change an error because of our own
-        return None
-
-
-def _running_config() -> Config | None:
-    """The `Config` of the command whose env.py is running, through ``alembic.context``."""
-    from alembic import context
-
-    config: Any = getattr(context, "config", None)
-    return config if isinstance(config, Config) else None
