@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 # Test workers: the suite is mostly waiting on databases and alembic subprocesses.
 WORKERS ?= 2
 LOWEST := .venv-lowest
+NEXT := .venv-alembic-next
 
-.PHONY: example test test-lowest lint check bench bench-state differential clean
+.PHONY: example test test-lowest test-alembic-next soak lint check bench bench-state differential clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,39 @@ $(LOWEST)/.installed: pyproject.toml .ci/lowest-versions.txt
 
 test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest -n $(WORKERS) -p no:cacheprovider
+
+# The Alembic integration tests on the newest Alembic the package index has,
+# pre-releases included: a release that breaks us is seen before users see it.
+# Upgraded on every run; the rest of the venv is kept.
+NEXT_TESTS := tests/test_plugin.py tests/test_changed_alembic.py tests/test_alembic_internals.py \
+	tests/test_alembic_example.py tests/test_alembic_init.py
+
+$(NEXT)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(NEXT)
+	$(NEXT)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(NEXT)/.installed
+
+test-alembic-next: $(NEXT)/.installed
+	$(NEXT)/bin/python -m pip install --quiet --disable-pip-version-check --pre -U alembic
+	@$(NEXT)/bin/python -c 'import alembic; print("alembic", alembic.__version__, "(newest on the index, pre-releases included)")'
+	$(NEXT)/bin/python -m pytest -n $(WORKERS) -p no:cacheprovider $(NEXT_TESTS)
+
+# The concurrency and kill tests at full strength (README "Testing"): 8 concurrent
+# `alembic upgrade head` x SOAK_ROUNDS rounds, SIGKILL at SOAK_KILL_POINTS points of a
+# 20,000-row sync; on PostgreSQL and MariaDB when their URLs are set, and SQLite.
+# One test at a time, so that each has the machine; figures printed at the end.
+SOAK_ROUNDS ?= 20
+SOAK_KILL_POINTS ?= 50
+SOAK_ARGS ?=
+SOAK_REPORT := $(VENV)/soak-report.jsonl
+
+soak: $(STAMP)
+	rm -f $(SOAK_REPORT)
+	DATASYNC_SOAK_ROUNDS=$(SOAK_ROUNDS) DATASYNC_SOAK_KILL_POINTS=$(SOAK_KILL_POINTS) \
+	DATASYNC_SOAK_REPORT=$(CURDIR)/$(SOAK_REPORT) \
+		$(BIN)/python -m pytest -p no:cacheprovider $(SOAK_ARGS) tests/test_concurrency.py tests/test_kill.py \
+		|| { $(BIN)/python tests/soak.py $(SOAK_REPORT); exit 1; }
+	$(BIN)/python tests/soak.py $(SOAK_REPORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -58,4 +92,4 @@ differential: $(STAMP)
 		$(BIN)/python -m pytest -n $(WORKERS) tests/test_shortcut_differential.py
 
 clean:
-	rm -rf $(VENV) $(LOWEST) example/app.db example/app.db.datasync-lock
+	rm -rf $(VENV) $(LOWEST) $(NEXT) example/app.db example/app.db.datasync-lock*

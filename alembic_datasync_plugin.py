@@ -1,19 +1,19 @@
 """Adds ``datasync`` to the stock ``alembic`` command line, through Alembic's plugin hook.
 
-It also makes a database error (an unreachable server, a refused login) a
-one-line ``FAILED: ...`` instead of a traceback, in projects whose env.py
-declares datasets; ``--raiseerr`` still shows the traceback.
-
 Alembic (1.18+) loads every ``alembic.plugins`` entry point during
 ``import alembic``, while the ``alembic`` package itself is only half
 imported, and calls the module's ``setup(plugin)``.  Nothing can be imported
 from Alembic at that moment (``alembic.config`` needs the finished package),
-so ``setup`` only arranges that, once ``alembic.config`` has been imported,
-its ``CommandLine`` also builds the ``datasync`` subcommand.  Every step is
-guarded: whatever goes wrong here, ``import alembic`` and every other Alembic
-command keep working; only ``alembic datasync`` would then be missing
-(``alembic-datasync datasync`` and ``python -m alembic_datasync datasync``
-always work).
+so ``setup`` only arranges that, once ``alembic.config`` has been imported
+(an import hook that loads it as Python would, then steps aside), the public
+``CommandLine.__init__`` is wrapped: the wrapper passes its arguments through
+untouched, lets Alembic build its command line, then calls
+`alembic_datasync.cli.add_datasync`, which uses Alembic's public
+``register_command``.  No private method of Alembic is replaced.
+
+Whatever goes wrong here is logged at debug level and swallowed: ``import
+alembic`` and every Alembic command keep working, and at worst ``alembic
+datasync`` is missing (``alembic-datasync datasync`` then says why).
 
 This module lives outside the ``alembic_datasync`` package on purpose: the
 package imports Alembic, and this module is imported in the middle of
@@ -27,6 +27,7 @@ iterable, yielding itself, so that both work.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.abc
 import importlib.machinery
 import logging
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 _TARGET = "alembic.config"
 
+#: Set on our wrapper of ``CommandLine.__init__``, so that it is wrapped once.
+_MARK = "_alembic_datasync"
+
 
 class _PluginModule(ModuleType):
     def __iter__(self) -> Iterator[ModuleType]:
@@ -49,52 +53,44 @@ sys.modules[__name__].__class__ = _PluginModule
 
 
 def setup(plugin: Any) -> None:
-    """Called by Alembic with its `Plugin` object; arranges the CLI patch."""
+    """Called by Alembic with its `Plugin` object: arranges for ``datasync`` to be added."""
     try:
         loaded = sys.modules.get(_TARGET)
         if loaded is not None and hasattr(loaded, "CommandLine"):
-            _patch(loaded)
+            _wrap_command_line(loaded)
         elif not any(isinstance(f, _ConfigFinder) for f in sys.meta_path):
             sys.meta_path.insert(0, _ConfigFinder())
-    except Exception:  # pragma: no cover - never break `import alembic`
+    except Exception:  # never break `import alembic`
         log.debug("alembic_datasync: could not arrange the datasync command", exc_info=True)
 
 
-def _patch(config_module: ModuleType) -> None:
-    """Make ``CommandLine`` of ``config_module`` build the ``datasync`` subcommand too."""
+def _wrap_command_line(config_module: ModuleType) -> None:
+    """Make ``CommandLine.__init__`` of ``config_module`` add ``datasync`` once it is done."""
     command_line = config_module.CommandLine
-    original = command_line._generate_args
-    if getattr(original, "_alembic_datasync", False):
+    original = command_line.__init__
+    if getattr(original, _MARK, False):
         return
 
-    def _generate_args(self: Any, prog: str | None) -> None:
-        original(self, prog)
-        try:
-            from alembic_datasync.cli import add_datasync_command
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _add_datasync(self)
 
-            add_datasync_command(self)
-        except Exception:  # pragma: no cover - never break the stock commands
-            log.debug("alembic_datasync: could not add the datasync command", exc_info=True)
+    setattr(__init__, _MARK, True)
+    command_line.__init__ = __init__
 
-    _generate_args._alembic_datasync = True  # type: ignore[attr-defined]
-    command_line._generate_args = _generate_args
 
-    original_run_cmd = command_line.run_cmd
+def _add_datasync(command_line: Any) -> None:
+    try:
+        from alembic_datasync.cli import add_datasync
 
-    def run_cmd(self: Any, config: Any, options: Any) -> None:
-        try:
-            from alembic_datasync.cli import run_cmd_reporting_database_errors
-        except Exception:  # pragma: no cover - never break the stock commands
-            original_run_cmd(self, config, options)
-            return
-        run_cmd_reporting_database_errors(original_run_cmd, self, config, options)
-
-    run_cmd._alembic_datasync = True  # type: ignore[attr-defined]
-    command_line.run_cmd = run_cmd
+        add_datasync(command_line)
+    except Exception:  # never break the stock commands: datasync is missing, that is all
+        log.debug("alembic_datasync: could not add the datasync command", exc_info=True)
 
 
 class _ConfigFinder(importlib.abc.MetaPathFinder):
-    """Finds ``alembic.config`` like Python would, and patches it once it has run."""
+    """Finds ``alembic.config`` like Python would, and wraps its ``CommandLine`` once it has run."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
@@ -103,14 +99,19 @@ class _ConfigFinder(importlib.abc.MetaPathFinder):
             return None
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        except Exception:  # the import system proper will say what is wrong
+            return None
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _PatchingLoader(spec.loader)
+        spec.loader = _WrappingLoader(spec.loader)
         return spec
 
 
-class _PatchingLoader(importlib.abc.Loader):
+class _WrappingLoader(importlib.abc.Loader):
+    """Runs the module with Python's own loader, puts that loader back, then wraps."""
+
     def __init__(self, loader: Any) -> None:
         self._loader = loader
 
@@ -119,12 +120,17 @@ class _PatchingLoader(importlib.abc.Loader):
         return module
 
     def exec_module(self, module: ModuleType) -> None:
+        # The module keeps Python's loader: nothing of ours shows but the wrapper.
+        with contextlib.suppress(Exception):
+            module.__loader__ = self._loader
+            if module.__spec__ is not None:
+                module.__spec__.loader = self._loader
         self._loader.exec_module(module)
         try:
-            _patch(module)
-        except Exception:  # pragma: no cover - never break `import alembic.config`
-            log.debug("alembic_datasync: could not patch alembic.config", exc_info=True)
+            _wrap_command_line(module)
+        except Exception:  # never break `import alembic.config`
+            log.debug("alembic_datasync: could not wrap CommandLine", exc_info=True)
 
     def __getattr__(self, name: str) -> Any:
-        # get_source, get_code, ... for tracebacks and tools that inspect loaders.
+        # get_source, get_code, ... for tools that inspect the loader mid-import.
         return getattr(self._loader, name)

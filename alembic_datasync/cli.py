@@ -1,26 +1,36 @@
 """The command line: ``datasync`` as a subcommand of ``alembic`` and of ``alembic-datasync``.
 
-``alembic-datasync`` (and ``python -m alembic_datasync``) is Alembic's own
-command line with ``datasync`` added: every stock command works the same.
-The stock ``alembic`` script gets the same subcommand through the plugin
-module ``alembic_datasync_plugin`` (outside the package, see its docstring).
+Built on Alembic's public command line API only: `add_datasync` takes a
+`CommandLine` that Alembic built as usual, registers the ``datasync`` function
+with the public ``CommandLine.register_command`` (Alembic 1.15.3+), and puts
+the command's own flags and actions (``export``, ``schema``, ``history``) on its parser
+(`alembic_internals.subcommand_parser`).  The stock ``alembic`` script gets
+it through the plugin in ``alembic_datasync_plugin``; ``alembic-datasync`` and
+``python -m alembic_datasync`` call `add_datasync` themselves and say plainly
+when the command could not be added (every stock command still works).
+
+``datasync`` turns any error of the database into one ``FAILED: ...`` line
+itself (`alembic_datasync.database_errors`).  Adding the command changes
+nothing else: for every stock command, Alembic's own output, exit status and
+traceback.
 """
 
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentParser, Namespace
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from alembic import util as alembic_util
+import alembic
 from alembic.config import CommandLine
 from alembic.util import CommandError
 from sqlalchemy import exc as sa_exc
 
-from .commands import FORMATS, datasync, datasync_history
-from .environment import ATTRIBUTE
-from .errors import DatasetsOutOfSync, database_error_message
+from . import commands
+from .alembic_internals import has_subcommand_parsers, subcommand_parser
+from .commands import FORMATS
+from .database_errors import command_error
+from .errors import DatasetsOutOfSync, DatasyncError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -60,133 +70,162 @@ _OPTIONS: list[tuple[str, str] | tuple[str, str, dict[str, Any]]] = [
     ),
 ]
 
+#: The `argparse.Namespace` attribute of each flag: ``--dry-run`` -> ``dry_run``.
+_FLAGS = [option[0].lstrip("-").replace("-", "_") for option in _OPTIONS]
 
-def run_datasync(
-    config: Config,
-    dry_run: bool,
-    check: bool,
-    strict: bool,
-    validate: bool,
-    format: str = "text",
-) -> None:
-    """``datasync`` as the command line runs it: drift is exit status 1, not a failure.
+#: The actions after ``datasync``: (name, its command function, its arguments).
+_ACTIONS: list[tuple[str, Any, list[tuple[tuple[str, ...], dict[str, Any]]]]] = [
+    (
+        "export",
+        commands.export,
+        [
+            (("table",), {"nargs": "?", "help": "the table to export"}),
+            (("--key",), {"help": "the key column(s), comma-separated"}),
+            (("--columns",), {"help": "the columns to export, comma-separated (default: all)"}),
+            (("--where",), {"help": "an SQL condition the exported rows meet"}),
+            (("--schema",), {"help": "the table's schema"}),
+            (
+                ("--dataset",),
+                {"help": "rewrite this declared dataset's file in place from its table"},
+            ),
+            (
+                ("--include-secrets",),
+                {"action": "store_true", "help": "also export the datasets' secret columns"},
+            ),
+        ],
+    ),
+    (
+        "schema",
+        commands.schema,
+        [
+            (("--dataset",), {"help": "the dataset (when env.py declares several)"}),
+            (("--output",), {"help": "write the schema to this file"}),
+        ],
+    ),
+    (
+        "history",
+        commands.datasync_history,
+        [
+            (
+                ("sync_id",),
+                {"nargs": "?", "type": int, "metavar": "ID", "help": "show this sync's changes"},
+            ),
+            (
+                ("--dataset",),
+                {"help": "only the syncs that changed this dataset (its name in the summary)"},
+            ),
+            (("-n", "--limit"), {"type": int, "help": "how many syncs to list (default 20)"}),
+            (("--format",), {"choices": FORMATS, "help": "text (default) or json"}),
+        ],
+    ),
+]
 
-    With ``--format json`` the document on stdout says everything, errors
-    included: only the exit status follows (1 out of sync, 255 failed).
+
+class CommandUnavailable(Exception):
+    """The ``datasync`` command could not be added to this Alembic's command line."""
+
+
+def datasync(config: Config) -> None:
+    """Sync the datasets declared in env.py into the database now.
+
+    The function the command line runs for ``datasync``: its flags and its
+    action (``export``, ``schema``) come from ``config.cmd_opts``.  Out of
+    sync (``--check``) exits 1; a database error becomes one ``FAILED:`` line,
+    like any other `DatasyncError`.
     """
+    options = config.cmd_opts
+    action = getattr(options, "datasync_action", None)
     try:
-        datasync(
-            config,
-            dry_run=bool(dry_run),
-            check=bool(check),
-            strict=bool(strict),
-            validate=bool(validate),
-            format=format,
-        )
-    except DatasetsOutOfSync as exc:
-        if format != "json":
-            config.print_stdout("datasync: out of sync: %s", str(exc))
-        sys.exit(EXIT_OUT_OF_SYNC)
-    except (CommandError, sa_exc.SQLAlchemyError):
-        if format != "json":
-            raise
-        sys.exit(EXIT_FAILED)
+        if action is not None:
+            _run_action(config, action)
+            return
+        flags = {name: getattr(options, name, None) for name in _FLAGS}
+        output = flags.pop("format") or "text"
+        try:
+            commands.datasync(config, format=output, **{k: bool(v) for k, v in flags.items()})
+        except DatasetsOutOfSync as exc:
+            if output != "json":
+                config.print_stdout("datasync: out of sync: %s", str(exc))
+            sys.exit(EXIT_OUT_OF_SYNC)
+        except (CommandError, sa_exc.SQLAlchemyError):
+            if output != "json":
+                raise
+            sys.exit(EXIT_FAILED)  # the JSON document on stdout says why
+    except DatasyncError:
+        raise
+    except sa_exc.SQLAlchemyError as error:
+        raise command_error(error) from error
 
 
-def add_datasync_command(command_line: CommandLine) -> None:
-    """Add the ``datasync`` subcommand to an Alembic `CommandLine` (once)."""
-    subparsers: Any = command_line.subparsers
-    if COMMAND in subparsers.choices:
+def _run_action(config: Config, action: str) -> None:
+    options = config.cmd_opts
+    for name, function, arguments in _ACTIONS:
+        if name == action:
+            keywords = {
+                spelled[-1].lstrip("-").replace("-", "_"): getattr(
+                    options, spelled[-1].lstrip("-").replace("-", "_"), None
+                )
+                for spelled, _ in arguments
+            }
+            function(config, **{k: v for k, v in keywords.items() if v is not None})
+            return
+    raise DatasyncError(f"unknown datasync action {action!r}")
+
+
+def add_datasync(command_line: CommandLine) -> None:
+    """Add the ``datasync`` subcommand to an Alembic `CommandLine` (once).
+
+    Raises `CommandUnavailable` saying why when this Alembic's command line
+    cannot take the command; ``command_line`` then works as Alembic built it.
+    """
+    if not has_subcommand_parsers(command_line):
+        raise CommandUnavailable("its CommandLine has no subcommand parsers to add it to")
+    if subcommand_parser(command_line, COMMAND) is not None:
         return
-    summary = (datasync.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-    parser = subparsers.add_parser(COMMAND, help=summary, description=summary)
+    try:
+        command_line.register_command(datasync)
+    except Exception as error:
+        raise CommandUnavailable(
+            f"CommandLine.register_command failed: {type(error).__name__}: {error}"
+        ) from error
+    parser = subcommand_parser(command_line, COMMAND)
+    if parser is None:
+        raise CommandUnavailable("CommandLine.register_command did not add a subcommand")
+    parser.description = _summary(datasync)
     for flag, text, *options in _OPTIONS:
         parser.add_argument(
             flag, help=text, **(options[0] if options else {"action": "store_true"})
         )
-    keywords = [option[0].lstrip("-").replace("-", "_") for option in _OPTIONS]
-    parser.set_defaults(cmd=(run_datasync, [], keywords))
-    add_history_command(parser)
-
-
-# -- ``datasync history``: a subcommand of ``datasync`` ---------------------------
-
-HISTORY = "history"
-
-#: The options of ``datasync history`` (tests/test_docs.py: each is in the README).
-_HISTORY_OPTIONS: list[tuple[str, str]] = [
-    ("--dataset", "only the syncs that changed this dataset (its name in the summary line)"),
-    ("-n", "how many syncs to list (default 20)"),
-    ("--format", "text (default) or json"),
-]
-
-
-def add_history_command(datasync_parser: ArgumentParser) -> None:
-    """Add ``datasync history [ID] [--dataset NAME] [-n N] [--format json]`` under ``datasync``."""
-    summary = (datasync_history.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-    subcommands = datasync_parser.add_subparsers(dest="datasync_subcommand", metavar="{history}")
-    parser = subcommands.add_parser(HISTORY, help=summary, description=summary)
-    parser.add_argument(
-        "sync_id", nargs="?", type=int, metavar="ID", help="show this sync and its changes"
+    actions = parser.add_subparsers(
+        dest="datasync_action", title="actions", metavar="{export,schema,history}"
     )
-    texts = dict(_HISTORY_OPTIONS)
-    parser.add_argument("--dataset", metavar="NAME", help=texts["--dataset"])
-    parser.add_argument("-n", dest="limit", type=int, default=20, metavar="N", help=texts["-n"])
-    parser.add_argument(
-        "--format",
-        dest="output_format",
-        choices=("text", "json"),
-        default="text",
-        help=texts["--format"],
+    for name, function, arguments in _ACTIONS:
+        summary = _summary(function)
+        action = actions.add_parser(name, help=summary, description=summary)
+        for spelled, keywords in arguments:
+            action.add_argument(*spelled, **keywords)
+
+
+def _summary(function: Any) -> str:
+    """A command function's help: the first paragraph of its docstring, on one line."""
+    return " ".join((function.__doc__ or "").split("\n\n")[0].split())
+
+
+def unavailable_message(error: BaseException) -> str:
+    """What ``alembic-datasync`` says when the ``datasync`` command could not be added."""
+    return (
+        f"the datasync command is not available with Alembic {alembic.__version__}: {error}. "
+        f"Every other command works, and env.py still syncs on `upgrade`; please report "
+        f"this with your Alembic version"
     )
-    parser.set_defaults(cmd=(run_history, [], []))
-
-
-def run_history(config: Config) -> None:
-    """``datasync history`` as the command line runs it: its options from ``config.cmd_opts``."""
-    options = config.cmd_opts
-    datasync_history(
-        config,
-        sync_id=getattr(options, "sync_id", None),
-        dataset=getattr(options, "dataset", None),
-        limit=getattr(options, "limit", 20),
-        format=getattr(options, "output_format", "text"),
-    )
-
-
-def run_cmd_reporting_database_errors(
-    run_cmd: Callable[[Any, Config, Namespace], None],
-    command_line: Any,
-    config: Config,
-    options: Namespace,
-) -> None:
-    """Run an Alembic command; a database error becomes a ``FAILED: ...`` line.
-
-    Only in a project whose env.py declared datasets (``DataSync``), so that
-    nothing changes for anyone else; ``--raiseerr`` still shows the traceback.
-    """
-    try:
-        run_cmd(command_line, config, options)
-    except sa_exc.SQLAlchemyError as error:
-        if getattr(options, "raiseerr", False) or ATTRIBUTE not in config.attributes:
-            raise
-        alembic_util.err(database_error_message(error), **config.messaging_opts)
-
-
-class DatasyncCommandLine(CommandLine):
-    """Alembic's command line with the ``datasync`` subcommand."""
-
-    def _generate_args(self, prog: str | None) -> None:
-        super()._generate_args(prog)
-        add_datasync_command(self)
-
-    def run_cmd(self, config: Config, options: Namespace) -> None:
-        if getattr(CommandLine.run_cmd, "_alembic_datasync", False):
-            super().run_cmd(config, options)  # the plugin already reports them
-        else:
-            run_cmd_reporting_database_errors(CommandLine.run_cmd, self, config, options)
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> None:
     """``alembic-datasync``: every ``alembic`` command, plus ``datasync``."""
-    DatasyncCommandLine(prog=prog or "alembic-datasync").main(argv=argv)
+    prog = prog or "alembic-datasync"
+    command_line = CommandLine(prog=prog)
+    try:
+        add_datasync(command_line)
+    except Exception as error:
+        print(f"{prog}: warning: {unavailable_message(error)}", file=sys.stderr)
+    command_line.main(argv=argv)

@@ -24,9 +24,10 @@ from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy import exc as sa_exc
 
 from .api import sync_history, sync_record, validate_datasets
+from .database_errors import ATTRIBUTE
 from .dataset import Dataset
 from .editor_schema import dataset_schema
-from .environment import ATTRIBUTE, WRITES_ATTRIBUTE, DataSync, report_lines
+from .environment import WRITES_ATTRIBUTE, DataSync, report_lines
 from .errors import (
     DatasetsOutOfSync,
     DatasyncError,

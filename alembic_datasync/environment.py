@@ -28,11 +28,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import alembic
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
+from sqlalchemy.exc import SQLAlchemyError
 
+from .alembic_internals import environment_context, running_command, transaction_owner
 from .api import sync
+from .database_errors import ATTRIBUTE, command_error, report_in_one_line
 from .dataset import Dataset
 from .errors import DatasyncError
 from .files import DEFAULT_MAX_FILE_SIZE
@@ -49,9 +53,6 @@ if TYPE_CHECKING:
 #: ``alembic init`` shows it (``[logger_alembic]`` is at INFO).
 log = logging.getLogger("alembic.datasync")
 
-#: Where a `DataSync` puts itself for ``alembic datasync`` to find it.
-ATTRIBUTE = "alembic_datasync"
-
 #: The ``-x`` argument: ``-x datasync=skip`` or ``-x datasync=strict``.
 X_ARGUMENT = "datasync"
 
@@ -59,20 +60,24 @@ X_ARGUMENT = "datasync"
 WRITES_ATTRIBUTE = "alembic_datasync.writes"
 
 #: The Alembic commands that change the database, and so run under the deploy lock.
-_LOCKED_COMMANDS = {"upgrade", "downgrade", "do_stamp"}
+_LOCKED_COMMANDS = {"upgrade", "downgrade", "stamp"}
 
 _SKIPPED_COMMANDS = {
     "downgrade": "alembic downgrade does not sync datasets",
-    "do_stamp": "alembic stamp does not sync datasets",
+    "stamp": "alembic stamp does not sync datasets",
 }
+
+#: Said when `alembic_internals` cannot tell which command runs env.py.
+_UNKNOWN_COMMAND = (
+    "datasync: warning: cannot tell which Alembic command is running env.py (Alembic {} "
+    "changed how it says so?); {}; please report this with your Alembic version"
+)
 
 
 def environment_of(context: Any) -> EnvironmentContext:
     """The `EnvironmentContext` behind ``alembic.context`` (or the object itself)."""
-    if isinstance(context, EnvironmentContext):
-        return context
-    environment = getattr(context, "_proxy", None)
-    if not isinstance(environment, EnvironmentContext):
+    environment = environment_context(context)
+    if environment is None:
         raise DatasyncError(
             "DataSync(context, ...) needs Alembic's context: pass `context` from "
             "`from alembic import context` inside env.py"
@@ -86,16 +91,6 @@ def config_folder(config: Config) -> Path:
         if name and Path(name).is_file():
             return Path(name).resolve().parent
     return Path(os.getcwd())
-
-
-def alembic_command_of(environment: EnvironmentContext) -> str:
-    """The Alembic command running env.py: 'upgrade', 'downgrade', 'do_stamp', ..."""
-    fn = environment.context_opts.get("fn")
-    if fn is None:
-        return ""
-    if getattr(fn, "__module__", "") == "alembic.command":
-        return str(getattr(fn, "__name__", ""))
-    return str(getattr(fn, "__qualname__", ""))
 
 
 class DataSync:
@@ -155,6 +150,9 @@ class DataSync:
         # A sync that wrote, until env.py's transaction block has committed it.
         self._written: SyncReport | None = None
         self._hide_own_tables_from_autogenerate()
+        if not self.environment.is_offline_mode():
+            # A database that cannot be used: one FAILED line, not a traceback.
+            report_in_one_line()
         if self.environment.is_offline_mode():
             if self._command() != "upgrade":
                 pass
@@ -186,9 +184,18 @@ class DataSync:
         return StateTables(self.state_table, self.history_table, schema)
 
     def _takes_lock(self) -> bool:
-        """Whether this command writes: upgrade, downgrade, stamp, or datasync applying."""
+        """Whether this command writes: upgrade, downgrade, stamp, or datasync applying.
+
+        A command it cannot tell takes the lock, and says so: a lock taken
+        once too often costs a wait, a lock skipped costs a race.
+        """
+        if self.config.attributes.get(WRITES_ATTRIBUTE):
+            return True
         command = self._command()
-        return command in _LOCKED_COMMANDS or bool(self.config.attributes.get(WRITES_ATTRIBUTE))
+        if command is None:
+            log.warning(_UNKNOWN_COMMAND.format(alembic.__version__, "taking the deploy lock"))
+            return True
+        return command in _LOCKED_COMMANDS
 
     def _wrap_transaction_block(self, *, lock: bool) -> None:
         """Around env.py's ``begin_transaction()`` block: the deploy lock, and after a commit.
@@ -287,8 +294,22 @@ class DataSync:
                     exc,
                 )
 
-    def _command(self) -> str:
-        return alembic_command_of(self.environment)
+    def _someone_commits(self, migration_context: MigrationContext) -> bool:
+        """Whether the transaction open on the connection is committed by its owner."""
+        owner = transaction_owner(migration_context)
+        if owner is None:
+            log.warning(
+                "datasync: warning: cannot tell who commits the migrations' transaction "
+                "(Alembic %s changed how it says so?); the sync joins it in a savepoint, as "
+                "with Alembic's own transaction; please report this with your Alembic version",
+                alembic.__version__,
+            )
+            return True
+        return owner != "nobody"
+
+    def _command(self) -> str | None:
+        """The Alembic command running env.py; None when it cannot tell (`alembic_internals`)."""
+        return running_command(self.environment)
 
     def _x_argument(self) -> str:
         return self.environment.get_x_argument(as_dictionary=True).get(X_ARGUMENT, "")
@@ -301,7 +322,14 @@ class DataSync:
         synced, None when it skipped.
         """
         command = self._command()
-        if command != "upgrade":
+        if command is None:
+            # The documented policy: sync whenever the database ends at head.
+            log.warning(
+                _UNKNOWN_COMMAND.format(
+                    alembic.__version__, "syncing as for `upgrade` if the database is at head"
+                )
+            )
+        elif command != "upgrade":
             if command in _SKIPPED_COMMANDS:
                 log.info("datasync: skipped: %s", _SKIPPED_COMMANDS[command])
             return None
@@ -356,10 +384,30 @@ class DataSync:
         """
         connection = migration_context.connection
         assert connection is not None
+        try:
+            report = self._sync(connection, migration_context, strict, dry_run, audit, command)
+        except DatasyncError:
+            raise
+        except SQLAlchemyError as error:
+            # MySQL's reflection skips the handle_error listeners: say it in one line here.
+            raise command_error(error) from error
+        if report.applied:
+            self._written = report
+        return report
+
+    def _sync(
+        self,
+        connection: Connection,
+        migration_context: MigrationContext,
+        strict: bool,
+        dry_run: bool,
+        audit: bool,
+        command: str | None,
+    ) -> SyncReport:
         origin = SyncOrigin(
             tuple(sorted(migration_context.get_current_heads())), command or self._command()
         )
-        report = sync(
+        return sync(
             connection,
             self.datasets,
             # The model env.py passes to context.configure(): its defaults fill new rows.
@@ -371,14 +419,11 @@ class DataSync:
             audit=audit,
             # A SAVEPOINT only where someone will commit the transaction that
             # is open (the caller's, or Alembic's one around all migrations).
-            nested=transaction_owner(migration_context) is not None,
+            nested=self._someone_commits(migration_context),
             notify=self.notify,
             state=self.state_tables(migration_context),
             origin=origin,
         )
-        if report.applied:
-            self._written = report
-        return report
 
 
 #: Changed rows an upgrade logs per dataset; `alembic datasync --dry-run` lists all.
@@ -388,19 +433,3 @@ LOGGED_ROWS = 100
 def report_lines(report: SyncReport, max_rows: int | None = None) -> list[str]:
     """What a sync tells its user: warnings, then each summary line and its changes."""
     return report.render(max_rows).splitlines()
-
-
-def transaction_owner(migration_context: MigrationContext) -> str | None:
-    """Who commits the connection's current transaction once env.py is done.
-
-    'caller' when the connection came in a transaction (Alembic leaves it
-    alone), 'alembic' when Alembic opened the one outer transaction of all
-    migrations (transactional DDL without ``transaction_per_migration``), None
-    when nobody will: then anything still open is rolled back on close.
-    """
-    if getattr(migration_context, "_in_external_transaction", False):
-        return "caller"
-    transaction = getattr(migration_context, "_transaction", None)
-    if transaction is not None and transaction.is_active:
-        return "alembic"
-    return None

@@ -12,17 +12,22 @@ in sync.
   released by the first per-migration commit), keyed on the current schema.
   The server releases it if the process dies.
 - MySQL/MariaDB: ``GET_LOCK``/``RELEASE_LOCK`` on a name made of the database's.
-- SQLite: an exclusive ``flock`` on ``<database file>.datasync-lock``; the
-  operating system releases it if the process dies.
+- SQLite: an exclusive lock on the file ``<database file>.datasync-lock``,
+  through `filelock` (``flock`` on Linux and macOS, ``LockFileEx`` on Windows);
+  the operating system releases it if the process dies.  The holder writes its
+  process id to ``<database file>.datasync-lock.holder`` for the timeout message
+  (the lock file itself may be truncated by waiters, or unreadable on Windows).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
 from typing import Any
 
+import filelock
 from sqlalchemy import Connection, text
 
 from .errors import LockTimeout
@@ -43,7 +48,8 @@ class DeployLock:
         self.held = False
         self._key: int | None = None
         self._name: str | None = None
-        self._file: Any = None
+        self._file_lock: filelock.BaseFileLock | None = None
+        self._holder_file: str | None = None
 
     def acquire(self) -> None:
         """Wait for the lock; `LockTimeout` naming the holder when it does not come."""
@@ -68,9 +74,8 @@ class DeployLock:
                 self._run("SELECT pg_advisory_unlock(:key)", key=self._key)
             elif self.dialect in ("mysql", "mariadb"):
                 self._run("SELECT RELEASE_LOCK(:name)", name=self._name)
-            elif self._file is not None:
-                self._file.close()  # closing the file releases its flock
-                self._file = None
+            elif self._file_lock is not None:
+                self._release_sqlite()
         except Exception:  # a dead connection: the server released it already
             return
 
@@ -135,31 +140,30 @@ class DeployLock:
     # -- SQLite --------------------------------------------------------------
 
     def _acquire_sqlite(self, started: float) -> None:
-        import fcntl
-
         database = self.connection.engine.url.database
         if not database or database == ":memory:" or database.startswith("file:"):
             return
         path = f"{os.path.abspath(database)}.datasync-lock"
-        handle = open(path, "a+")  # noqa: SIM115 - held open for as long as the lock
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() - started > self.timeout:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "unknown"
-                    handle.close()
-                    raise LockTimeout(
-                        self._timeout_message(f"process {holder} (lock file {path})")
-                    ) from None
-                time.sleep(_POLL_SECONDS)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._file = handle
+        lock = filelock.FileLock(path)
+        remaining = max(0.0, self.timeout - (time.monotonic() - started))
+        try:
+            lock.acquire(timeout=remaining, poll_interval=_POLL_SECONDS)
+        except filelock.Timeout:
+            holder = _read_holder(f"{path}.holder")
+            raise LockTimeout(
+                self._timeout_message(f"process {holder} (lock file {path})")
+            ) from None
+        self._file_lock = lock
+        self._holder_file = f"{path}.holder"
+        _write_holder(self._holder_file, f"{os.getpid()}\n")
+
+    def _release_sqlite(self) -> None:
+        lock, self._file_lock = self._file_lock, None
+        assert lock is not None
+        if self._holder_file is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._holder_file)
+        lock.release(force=True)
 
     # -- shared --------------------------------------------------------------
 
@@ -175,3 +179,23 @@ class DeployLock:
             f"another `alembic upgrade` is probably still running: let it finish, or raise "
             f"DataSync(lock_timeout=...)"
         )
+
+
+def _write_holder(path: str, content: str) -> None:
+    """Replace the holder file's content in one step: a reader sees all of it or none."""
+    scratch = f"{path}.{os.getpid()}"
+    try:
+        with open(scratch, "w") as handle:
+            handle.write(content)
+        os.replace(scratch, path)
+    except OSError:  # only the timeout message of another process loses its holder
+        return
+
+
+def _read_holder(path: str) -> str:
+    """The process id the holder wrote, or 'unknown'."""
+    try:
+        with open(path) as handle:
+            return handle.read().strip() or "unknown"
+    except OSError:
+        return "unknown"

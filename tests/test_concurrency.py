@@ -3,11 +3,18 @@
 Every process must exit 0, the table must end equal to the file with no row
 twice, and alembic_version at head: with the deploy lock (the default) the
 processes take turns; without it, the sync alone still stays correct.
+
+Every round runs whatever happens in the rounds before it, and the counts
+(failed processes, duplicate rows, rounds whose table differs from the file)
+are asserted at the end: ``DATASYNC_SOAK_ROUNDS`` rounds (3 in ``.ci/run``, 20
+in ``make soak``), figures in ``DATASYNC_SOAK_REPORT`` (see tests/soak.py).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,16 +23,14 @@ import yaml
 
 from alembic_project import ALEMBIC, Project, copy_example
 from databases import isolated_database
+from soak import ROUNDS, figures
 
 PROCESSES = 8
-ROUNDS = 3
 SERVERS = ["postgresql", "mysql", "sqlite"]
 
 
 def start_all(project: Project, *args: str) -> list[tuple[int, str]]:
     """Start PROCESSES `alembic` runs at once; their exit codes and output."""
-    import os
-
     environment = dict(os.environ)
     environment["DATABASE_URL"] = project.url.render_as_string(hide_password=False)
     running = [
@@ -39,7 +44,8 @@ def start_all(project: Project, *args: str) -> list[tuple[int, str]]:
         )
         for _ in range(PROCESSES)
     ]
-    return [(p.wait(timeout=300), p.stdout.read() if p.stdout else "") for p in running]
+    outputs = [p.communicate(timeout=300)[0] for p in running]
+    return [(p.returncode, output) for p, output in zip(running, outputs, strict=True)]
 
 
 def expected_nodes(project: Project) -> dict[str, tuple[str, int]]:
@@ -51,17 +57,43 @@ def expected_nodes(project: Project) -> dict[str, tuple[str, int]]:
     }
 
 
-def assert_in_sync(project: Project, results: list[tuple[int, str]]) -> None:
-    failures = [output for code, output in results if code != 0]
-    assert failures == [], failures[0] if failures else ""
-    assert all("Traceback" not in output for _, output in results)
-    rows = project.query(
-        "SELECT node_name, default_model, default_max_tokens FROM llm_node_configuration"
-    )
-    names = [row[0] for row in rows]
-    assert len(names) == len(set(names)), "a node is in the table twice"
-    assert {row[0]: (row[1], row[2]) for row in rows} == expected_nodes(project)
-    assert project.version() == ["0001"]
+@dataclass
+class Tally:
+    """What went wrong over all rounds; each list holds one description per case."""
+
+    processes: int = 0
+    failed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+    def count(self, project: Project, results: list[tuple[int, str]], when: str) -> None:
+        """Count one deploy: its processes' exits, then the table and alembic_version."""
+        self.processes += len(results)
+        for code, output in results:
+            if code != 0 or "Traceback" in output:
+                self.failed.append(f"{when}: exit {code}:\n{output}")
+        rows = project.query(
+            "SELECT node_name, default_model, default_max_tokens FROM llm_node_configuration"
+        )
+        names = [row[0] for row in rows]
+        self.duplicates.extend(f"{when}: {name}" for name in set(names) if names.count(name) > 1)
+        if {row[0]: (row[1], row[2]) for row in rows} != expected_nodes(project):
+            self.wrong.append(f"{when}: the table differs from the file")
+        if project.version() != ["0001"]:
+            self.wrong.append(f"{when}: alembic_version is {project.version()}")
+
+    def record(self, found: dict[str, object]) -> None:
+        found.update(
+            processes=self.processes,
+            failed=len(self.failed),
+            duplicate_rows=len(self.duplicates),
+            wrong=len(self.wrong),
+        )
+
+    def assert_clean(self) -> None:
+        assert self.failed == [], f"{len(self.failed)} failed; the first: {self.failed[0]}"
+        assert self.duplicates == [], f"rows in the table twice: {self.duplicates}"
+        assert self.wrong == [], self.wrong
 
 
 def change_yaml(project: Project, round_number: int) -> None:
@@ -76,27 +108,37 @@ def change_yaml(project: Project, round_number: int) -> None:
 
 @pytest.mark.parametrize("kind", SERVERS)
 def test_concurrent_upgrades_take_turns_under_the_deploy_lock(kind: str, tmp_path: Path) -> None:
-    for round_number in range(ROUNDS):
-        (tmp_path / f"db{round_number}").mkdir()
-        with isolated_database(kind, tmp_path / f"db{round_number}") as url:
-            project = copy_example(tmp_path / f"round{round_number}", url)
-            # (a) an empty database: one process migrates and syncs, the rest wait.
-            results = start_all(project, "upgrade", "head")
-            assert_in_sync(project, results)
-            created = [out for _, out in results if "8 created" in out]
-            assert len(created) == 1, "exactly one process created the rows"
-            # (b) the migrated database and a changed file.
-            change_yaml(project, round_number)
-            results = start_all(project, "upgrade", "head")
-            assert_in_sync(project, results)
-            updated = [out for _, out in results if "1 created, 8 updated" in out]
-            assert len(updated) == 1, "exactly one process applied the change"
+    tally = Tally()
+    with figures(f"concurrent upgrades, lock on [{kind}]", rounds=ROUNDS) as found:
+        for round_number in range(ROUNDS):
+            (tmp_path / f"db{round_number}").mkdir()
+            with isolated_database(kind, tmp_path / f"db{round_number}") as url:
+                project = copy_example(tmp_path / f"round{round_number}", url)
+                # (a) an empty database: one process migrates and syncs, the rest wait.
+                results = start_all(project, "upgrade", "head")
+                tally.count(project, results, f"round {round_number}, empty database")
+                created = [out for _, out in results if "8 created" in out]
+                if len(created) != 1:
+                    tally.wrong.append(f"round {round_number}: {len(created)} created the rows")
+                # (b) the migrated database and a changed file.
+                change_yaml(project, round_number)
+                results = start_all(project, "upgrade", "head")
+                tally.count(project, results, f"round {round_number}, changed file")
+                updated = [out for _, out in results if "1 created, 8 updated" in out]
+                if len(updated) != 1:
+                    tally.wrong.append(f"round {round_number}: {len(updated)} applied the change")
+        tally.record(found)
+    tally.assert_clean()
 
 
 @pytest.mark.parametrize("kind", SERVERS)
 def test_concurrent_syncs_without_the_lock_stay_correct(kind: str, tmp_path: Path) -> None:
     (tmp_path / "db").mkdir()
-    with isolated_database(kind, tmp_path / "db") as url:
+    tally = Tally()
+    with (
+        isolated_database(kind, tmp_path / "db") as url,
+        figures(f"concurrent datasync, lock off [{kind}]", rounds=ROUNDS) as found,
+    ):
         project = copy_example(tmp_path / "project", url)
         project.edit(
             "migrations/env.py",
@@ -108,7 +150,9 @@ def test_concurrent_syncs_without_the_lock_stay_correct(kind: str, tmp_path: Pat
         for round_number in range(ROUNDS):
             change_yaml(project, round_number)
             results = start_all(project, "datasync")
-            assert_in_sync(project, results)
+            tally.count(project, results, f"round {round_number}")
+        tally.record(found)
+    tally.assert_clean()
 
 
 def test_lock_timeout_names_the_holder(database_url: sa.URL, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import alembic_datasync
-from alembic_datasync.cli import _HISTORY_OPTIONS, _OPTIONS
+from alembic_datasync.cli import _ACTIONS, _OPTIONS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -17,9 +17,11 @@ def test_every_datasync_flag_is_in_the_readme() -> None:
 
 def test_every_history_option_is_in_the_readme() -> None:
     section = README.split("## State and history", 1)[1].split("\n## ", 1)[0]
+    (arguments,) = [arguments for name, _, arguments in _ACTIONS if name == "history"]
+    flags = [spelled[0] for spelled, _ in arguments if spelled[0].startswith("-")]
     missing = [
         flag
-        for flag, _ in _HISTORY_OPTIONS
+        for flag in flags
         if not any(
             line.startswith("alembic datasync history") and f" {flag} " in f"{line} "
             for line in section.splitlines()
