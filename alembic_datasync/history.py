@@ -15,14 +15,11 @@ history`` prints.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import getpass
 import json
-import math
 import os
 import socket
 import sys
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -33,7 +30,7 @@ from sqlalchemy import Connection, func, select
 from .encoding import decode, dumps, encode, pack, unpack
 from .errors import DatasyncError
 from .plans import ColumnChange, DatasetPlan, RowChange
-from .report import change_lines
+from .report import change_lines, json_value
 from .reverts import DatabaseDefault
 from .storage import StateTables, history_table
 
@@ -347,25 +344,6 @@ def sync_lines(record: SyncRecord) -> list[str]:
     return lines
 
 
-def plain(value: Any) -> Any:
-    """A value as JSON output shows it: JSON's own types where they fit, else text."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, decimal.Decimal | uuid.UUID | DatabaseDefault):
-        return str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    return str(value)
-
-
 def record_json(record: SyncRecord) -> dict[str, Any]:
     """One sync as ``--format json`` prints it (with its changes when they were read)."""
     datasets = []
@@ -402,12 +380,12 @@ def _change_json(change: RowChange, summary: DatasetRecord) -> dict[str, Any]:
     secret = set(summary.secret)
     found: dict[str, Any] = {
         "action": change.action,
-        "key": dict(zip(summary.key_columns, plain(list(change.key)), strict=False)),
+        "key": dict(zip(summary.key_columns, json_value(list(change.key)), strict=False)),
         "label": change.label,
     }
     if change.action in ("create", "delete"):
         found["values"] = {
-            c: {"secret": True} if c in secret else plain(v) for c, v in change.values.items()
+            c: {"secret": True} if c in secret else json_value(v) for c, v in change.values.items()
         }
     if change.changes:
         found["changes"] = [
@@ -415,8 +393,8 @@ def _change_json(change: RowChange, summary: DatasetRecord) -> dict[str, Any]:
             if c.column in secret
             else {
                 "column": c.column,
-                "old": plain(c.old),
-                "new": plain(c.new),
+                "old": json_value(c.old),
+                "new": json_value(c.new),
                 "removed": c.removed,
             }
             for c in change.changes

@@ -33,6 +33,9 @@ from typing import Any
 import sqlalchemy as sa
 from node_data import COLUMNS, base_rows, changed_rows, churned_rows, llm_nodes, metadata, render
 
+from alembic_datasync import StateTables
+from alembic_datasync.storage import state_table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLE = ROOT / "example"
@@ -111,6 +114,9 @@ def reset_table(backend: Backend, rows: list[dict[str, object]]) -> None:
     """Drop and recreate the table, holding ``rows``."""
     with backend.engine.begin() as connection:
         metadata.drop_all(connection)
+        # Every case starts without the sync's state, so that it measures the
+        # full plan (bench/state.py measures the no-parse shortcut).
+        state_table(StateTables()).metadata.drop_all(connection)
         metadata.create_all(connection)
         if rows and backend.name == "postgresql":
             raw = connection.connection.driver_connection

@@ -205,3 +205,24 @@ def test_the_tables_live_in_the_version_tables_schema(
     ) == [("llm_node_configuration", 8)]
     history = project.run("datasync", "history")
     assert history.stdout.splitlines()[0].startswith("sync 1: ")
+
+
+@pytest.mark.parametrize("prune", ["True", "'all'"])
+def test_an_offline_script_prunes_only_with_prune_all(
+    database_url: sa.URL, tmp_path: Path, prune: str
+) -> None:
+    # The script cannot know which rows the file wrote (the state is online).
+    project = copy_example(tmp_path / "project", database_url)
+    project.edit(ENV_PY, DECLARATION, DECLARATION[:-1] + f", prune={prune})")
+    run = project.run("-x", "datasync=sql", "upgrade", "head", "--sql")
+    assert run.returncode == 0, run.output
+    deletes = [line for line in run.stdout.splitlines() if line.startswith("DELETE FROM")]
+    note = (
+        "-- datasync: prune=True deletes only rows the file wrote at an earlier sync, which "
+        "only the online sync knows (its state): the script deletes nothing (prune='all' "
+        "deletes every row the file does not list)"
+    )
+    if prune == "True":
+        assert deletes == [] and note in run.stdout.splitlines()
+    else:
+        assert len(deletes) == 1 and note not in run.stdout
