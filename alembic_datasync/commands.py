@@ -442,7 +442,12 @@ def _reexport(
     rules = column_rules(table, connection.dialect.name)
     rows, _ = read_rows(connection, table, chosen, dataset.key_columns, rules=rules)
     text, kept = reexport(loaded, source, rows, rules)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DatasyncError(
+            f"{dataset.display_path}: cannot write the file: {exc.strerror}"
+        ) from None
     config.print_stdout(
         "datasync: %s rewritten from %s: %d rows, %d kept as written (with their comments), "
         "%d written anew",
