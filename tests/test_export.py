@@ -328,3 +328,29 @@ def test_an_export_that_cannot_be_done_is_one_failed_line(
     assert "Traceback" not in run.output
     [line] = run.lines("FAILED: ")
     assert line.startswith(failed), line
+
+
+def test_reexport_of_a_declared_dataset_after_an_emergency_edit(
+    database_url: sa.URL, tmp_path: Path
+) -> None:
+    from alembic_project import copy_example
+
+    project = copy_example(tmp_path / "project", database_url)
+    assert project.run("upgrade", "head").returncode == 0
+    # The FAQ's emergency: production changed by hand.
+    project.execute(
+        "UPDATE llm_node_configuration SET default_model = 'gpt-4o-mini' "
+        "WHERE node_name = 'translation'"
+    )
+    before = (project.folder / "config" / "llm_nodes.yaml").read_text()
+    run = project.run("datasync", "export", "--dataset", "llm_node_configuration")
+    assert run.returncode == 0, run.output
+    assert run.stdout.splitlines() == [
+        "datasync: config/llm_nodes.yaml rewritten from llm_node_configuration: 8 rows, "
+        "7 kept as written (with their comments), 1 written anew"
+    ]
+    after = (project.folder / "config" / "llm_nodes.yaml").read_text()
+    assert before.startswith("#") and after.startswith(before.split("\n", 1)[0])
+    assert "default_model: gpt-4o-mini" in after
+    check = project.run("datasync", "--check")
+    assert check.returncode == 0, after + check.output
