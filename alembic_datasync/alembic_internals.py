@@ -137,3 +137,20 @@ def has_subcommand_parsers(command_line: CommandLine) -> bool:
     """Whether `subcommand_parser` can work on ``command_line`` (see there)."""
     subparsers = getattr(command_line, "subparsers", None)
     return isinstance(getattr(subparsers, "choices", None), dict)
+
+
+def upgrade_steps(script: object, heads: object) -> list[object] | None:
+    """The migration steps from ``heads`` (the database's) to every head, as ``alembic
+    upgrade heads`` runs them; None when it cannot tell.
+
+    Private detail: ``ScriptDirectory._upgrade_revs(destination, current)``,
+    what ``alembic.command.upgrade`` returns to Alembic as its ``fn``'s steps.
+    """
+    upgrade_revs = getattr(script, "_upgrade_revs", None)
+    if not callable(upgrade_revs):
+        return None
+    try:
+        steps = upgrade_revs("heads", heads)
+    except Exception:  # a changed signature: cannot tell
+        return None
+    return list(steps) if isinstance(steps, list | tuple) else None

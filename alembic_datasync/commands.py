@@ -23,11 +23,12 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy import exc as sa_exc
 
+from .alembic_internals import upgrade_steps
 from .api import sync_history, sync_record, validate_datasets
 from .database_errors import ATTRIBUTE
 from .dataset import Dataset
 from .editor_schema import dataset_schema
-from .environment import WRITES_ATTRIBUTE, DataSync, report_lines
+from .environment import WRITES_ATTRIBUTE, DataSync, PreviewRolledBack, report_lines
 from .errors import (
     DatasetsOutOfSync,
     DatasyncError,
@@ -160,27 +161,51 @@ def plan_or_sync(config: Config, *, dry_run: bool, check: bool, strict: bool) ->
     def sync_now(heads: object, migration_context: MigrationContext) -> list[object]:
         declared = declared_datasync(config)
         current = set(migration_context.get_current_heads())
-        report = declared.sync(
-            migration_context,
-            # --check exists to catch a missing file: it fails there.
-            strict=strict or declared.strict or check,
-            dry_run=dry_run or check,
-            audit=dry_run or check,
-            command="datasync",
-        )
+        # --check exists to catch a missing file: it fails there.
+        options = {"strict": strict or declared.strict or check, "audit": dry_run or check}
+        pending = ", ".join(sorted(current)) or "no revision"
+        unable = ""
+        if current != set(script.get_heads()) and (dry_run or check):
+            steps = upgrade_steps(script, heads)
+            unable = _cannot_preview(migration_context, steps)
+            if not unable:
+                # The plan the next `alembic upgrade head` writes: after the pending
+                # migrations, run here and rolled back with everything else.
+                declared.preview_after_migrations(outcome, **options)
+                outcome_note.append(
+                    f"the database is at {pending}, not at head: this plan is previewed after "
+                    f"the pending migrations, which were run and rolled back; `alembic upgrade "
+                    f"head` runs them and then writes this plan"
+                )
+                return list(steps or [])
+        behind = ""
         if current != set(script.get_heads()):
-            report.warnings.insert(
-                0,
-                "the database is not at head ({}); run `alembic upgrade head`, which also "
-                "syncs".format(", ".join(sorted(current)) or "no revision"),
+            against = f" ({unable}, so this plan is against the current schema)" if unable else ""
+            behind = (
+                f"the database is not at head ({pending}); run `alembic upgrade head`, which "
+                f"also syncs{against}"
             )
+        try:
+            report = declared.sync(
+                migration_context, dry_run=dry_run or check, command="datasync", **options
+            )
+        except InvalidDatasets as exc:
+            if not behind:
+                raise
+            # A column a pending migration adds is unknown until it runs: say why.
+            raise InvalidDatasets([*exc.problems, Problem(None, behind)]) from None
+        if behind:
+            report.warnings.insert(0, behind)
         outcome.append(report)
         return []
 
     config.attributes[WRITES_ATTRIBUTE] = not (dry_run or check)
+    outcome_note: list[str] = []
     try:
         with EnvironmentContext(config, script, fn=sync_now, dont_mutate=True):
             script.run_env()
+    except PreviewRolledBack:
+        pass  # the preview's migrations and plan, rolled back on purpose
     finally:
         config.attributes.pop(WRITES_ATTRIBUTE, None)
     if not outcome:
@@ -188,7 +213,21 @@ def plan_or_sync(config: Config, *, dry_run: bool, check: bool, strict: bool) ->
             "env.py did not run the migrations online, so nothing was synced: "
             "`alembic datasync` needs a database connection"
         )
-    return outcome[0]
+    report = outcome[0]
+    report.warnings[:0] = outcome_note
+    return report
+
+
+def _cannot_preview(migration_context: MigrationContext, steps: list[object] | None) -> str:
+    """Why the pending migrations cannot run in a transaction rolled back after; "" if they can."""
+    dialect = migration_context.dialect.name
+    if steps is None:
+        return "this Alembic does not say which migrations are pending"
+    if not migration_context.impl.transactional_ddl:
+        return f"{dialect} cannot roll back the migrations' DDL, so they cannot be previewed"
+    if migration_context.opts.get("transaction_per_migration"):
+        return "env.py commits each migration on its own (transaction_per_migration=True)"
+    return ""
 
 
 def datasync_history(
@@ -462,7 +501,12 @@ def _reexport(
     rules = column_rules(table, connection.dialect.name)
     rows, _ = read_rows(connection, table, chosen, dataset.key_columns, rules=rules)
     text, kept = reexport(loaded, source, rows, rules)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DatasyncError(
+            f"{dataset.display_path}: cannot write the file: {exc.strerror}"
+        ) from None
     config.print_stdout(
         "datasync: %s rewritten from %s: %d rows, %d kept as written (with their comments), "
         "%d written anew",

@@ -93,6 +93,10 @@ def config_folder(config: Config) -> Path:
     return Path(os.getcwd())
 
 
+class PreviewRolledBack(Exception):
+    """Leaves env.py's transaction block after a preview, so that Alembic rolls it back."""
+
+
 class DataSync:
     """The datasets of an Alembic project, synced after every ``alembic upgrade head``.
 
@@ -150,6 +154,8 @@ class DataSync:
         # A sync that wrote, until env.py's transaction block has committed it.
         self._written: SyncReport | None = None
         self._hide_own_tables_from_autogenerate()
+        # Set by `preview_after_migrations`: where the preview's report goes, its options.
+        self._preview: tuple[list[SyncReport], bool, bool] | None = None
         if not self.environment.is_offline_mode():
             # A database that cannot be used: one FAILED line, not a traceback.
             report_in_one_line()
@@ -223,6 +229,7 @@ class DataSync:
             try:
                 with begin_transaction(*args, **kwargs):
                     yield
+                    self._preview_then_roll_back()
                 self._after_commit()
             finally:
                 self._written = None
@@ -277,6 +284,28 @@ class DataSync:
                 migration_context.execute(statement)
         if own_transaction:
             migration_context.impl.emit_commit()
+
+    def preview_after_migrations(
+        self, into: list[SyncReport], *, strict: bool, audit: bool
+    ) -> None:
+        """Plan once env.py's block has run the migrations, then roll everything back.
+
+        For ``alembic datasync --dry-run``/``--check`` while migrations are
+        pending: the plan is then the one the next ``alembic upgrade head``
+        writes.  The report goes to ``into``; `PreviewRolledBack` leaves the
+        block, which makes Alembic roll its transaction back.
+        """
+        self._preview = (into, strict, audit)
+
+    def _preview_then_roll_back(self) -> None:
+        if self._preview is None:
+            return
+        into, strict, audit = self._preview
+        self._preview = None
+        into.append(
+            self.sync(self.environment.get_context(), strict=strict, dry_run=True, audit=audit)
+        )
+        raise PreviewRolledBack
 
     def _after_commit(self) -> None:
         """Tell the ``on_change`` hooks what the committed sync wrote; a failing hook is logged."""

@@ -125,7 +125,10 @@ def database_error_message(error: sa_exc.SQLAlchemyError) -> str:
     said = (
         str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
     )
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+    # Connecting failed (no statement yet): the URL or the server.  A statement
+    # the database failed (SQLite reports a syntax error as operational) is not that.
+    connecting = getattr(error, "statement", None) is None
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) and connecting:
         return (
             f"cannot use the database: {said}; check the URL (sqlalchemy.url, or the "
             f"environment variable env.py reads it from) and that the server is up"

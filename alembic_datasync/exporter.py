@@ -64,12 +64,29 @@ def _represent_memoryview(dumper: yaml.SafeDumper, value: memoryview) -> yaml.Sc
     return dumper.represent_binary(bytes(value))
 
 
+def _represent_interval(dumper: yaml.SafeDumper, value: dt.timedelta) -> yaml.ScalarNode:
+    """An interval as PostgreSQL writes one (``1 day 02:00:00``), which it reads back."""
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    spelled = f"{value.days} days {hours:02d}:{minutes:02d}:{seconds:02d}"
+    if value.microseconds:
+        spelled += f".{value.microseconds:06d}"
+    return _represent_str(dumper, spelled)
+
+
+def _represent_as_its_text(dumper: yaml.SafeDumper, value: object) -> yaml.ScalarNode:
+    """Any other value a driver returns (an address, a range...): its text, which the
+    database reads back as the same value."""
+    return _represent_str(dumper, str(value))
+
+
 _ExactDumper.add_representer(str, _represent_str)
 _ExactDumper.add_representer(decimal.Decimal, _represent_decimal)
 _ExactDumper.add_representer(dt.time, _represent_as_text)
 _ExactDumper.add_representer(uuid.UUID, _represent_as_text)
 _ExactDumper.add_representer(memoryview, _represent_memoryview)
-_ExactDumper.add_multi_representer(dt.timedelta, _represent_as_text)
+_ExactDumper.add_multi_representer(dt.timedelta, _represent_interval)
+_ExactDumper.add_multi_representer(object, _represent_as_its_text)
 
 
 def dump(document: Any) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import time
 from typing import Any
@@ -36,6 +37,12 @@ from .errors import LockTimeout
 DEFAULT_LOCK_TIMEOUT = 600.0
 
 _POLL_SECONDS = 0.1
+
+#: Seconds of waiting for the lock after which one line says who holds it.
+SAY_WAITING_AFTER = 1.0
+
+#: Alembic's own logger, so the stock logging setup of alembic.ini shows the line.
+log = logging.getLogger("alembic.datasync")
 
 
 class DeployLock:
@@ -85,9 +92,14 @@ class DeployLock:
         schema = self._run("SELECT current_schema()") or "public"
         digest = hashlib.blake2b(f"alembic_datasync:{schema}".encode(), digest_size=8).digest()
         self._key = int.from_bytes(digest, "big", signed=True)
+        said = False
         while not self._run("SELECT pg_try_advisory_lock(:key)", key=self._key):
-            if time.monotonic() - started > self.timeout:
+            waited = time.monotonic() - started
+            if waited > self.timeout:
                 raise LockTimeout(self._timeout_message(self._postgresql_holder()))
+            if not said and waited >= SAY_WAITING_AFTER:
+                self._say_waiting(self._postgresql_holder())
+                said = True
             time.sleep(_POLL_SECONDS)
 
     def _postgresql_holder(self) -> str:
@@ -116,10 +128,17 @@ class DeployLock:
     def _acquire_mysql(self) -> None:
         database = self._run("SELECT DATABASE()") or ""
         self._name = f"alembic_datasync.{database}"[:64]
-        # GET_LOCK waits by itself; its timeout is in whole seconds.
-        got = self._run(
-            "SELECT GET_LOCK(:name, :seconds)", name=self._name, seconds=max(0, int(self.timeout))
-        )
+        # GET_LOCK waits by itself; its timeout is in whole seconds.  A first
+        # short wait, then one line saying who holds it, then the rest.
+        first = min(int(SAY_WAITING_AFTER), max(0, int(self.timeout)))
+        got = self._run("SELECT GET_LOCK(:name, :seconds)", name=self._name, seconds=first)
+        if got != 1 and self.timeout > first:
+            self._say_waiting(self._mysql_holder())
+            got = self._run(
+                "SELECT GET_LOCK(:name, :seconds)",
+                name=self._name,
+                seconds=max(0, int(self.timeout) - first),
+            )
         if got != 1:
             raise LockTimeout(self._timeout_message(self._mysql_holder()))
 
@@ -145,9 +164,17 @@ class DeployLock:
             return
         path = f"{os.path.abspath(database)}.datasync-lock"
         lock = filelock.FileLock(path)
-        remaining = max(0.0, self.timeout - (time.monotonic() - started))
         try:
-            lock.acquire(timeout=remaining, poll_interval=_POLL_SECONDS)
+            try:
+                lock.acquire(
+                    timeout=min(SAY_WAITING_AFTER, self.timeout), poll_interval=_POLL_SECONDS
+                )
+            except filelock.Timeout:
+                if self.timeout <= SAY_WAITING_AFTER:
+                    raise
+                self._say_waiting(f"process {_read_holder(f'{path}.holder')} (lock file {path})")
+                remaining = max(0.0, self.timeout - (time.monotonic() - started))
+                lock.acquire(timeout=remaining, poll_interval=_POLL_SECONDS)
         except filelock.Timeout:
             holder = _read_holder(f"{path}.holder")
             raise LockTimeout(
@@ -172,6 +199,14 @@ class DeployLock:
         value = self.connection.execute(text(sql), params).scalar()
         self.connection.commit()
         return value
+
+    def _say_waiting(self, holder: str) -> None:
+        log.info(
+            "datasync: waiting for the deploy lock of this database, held by %s: another "
+            "`alembic upgrade` is running; this process waits for it (up to %g s)",
+            holder,
+            self.timeout,
+        )
 
     def _timeout_message(self, holder: str) -> str:
         return (

@@ -27,6 +27,7 @@ from alembic_datasync.alembic_internals import (
     running_command,
     subcommand_parser,
     transaction_owner,
+    upgrade_steps,
 )
 
 from alembic_project import Project
@@ -236,6 +237,7 @@ def test_every_function_cannot_tell_rather_than_raise() -> None:
     assert transaction_owner(Changed()) is None
     assert not has_subcommand_parsers(Changed())  # type: ignore[arg-type]
     assert subcommand_parser(Changed(), "upgrade") is None  # type: ignore[arg-type]
+    assert upgrade_steps(Changed(), ()) is None
 
 
 def test_running_command_cannot_tell_a_command_function_of_another_shape(tmp_path: Path) -> None:
@@ -261,3 +263,16 @@ def test_transaction_owner_cannot_tell_without_a_boolean_flag() -> None:
     changed._in_external_transaction = "yes"  # type: ignore[attr-defined]
     changed._transaction = None  # type: ignore[attr-defined]
     assert transaction_owner(changed) is None
+
+
+def test_upgrade_steps_are_what_upgrade_heads_runs(project: Project) -> None:
+    config = Config(str(project.folder / "alembic.ini"))
+    script = ScriptDirectory.from_config(config)
+    steps = upgrade_steps(script, ())
+    assert steps is not None and len(steps) == 1
+    assert "0001" in str(steps[0])
+    assert upgrade_steps(script, ("0001",)) == []
+
+
+def test_upgrade_steps_cannot_tell_on_a_changed_script_directory() -> None:
+    assert upgrade_steps(Changed(), ()) is None

@@ -188,3 +188,53 @@ def test_lock_timeout_names_the_holder(database_url: sa.URL, tmp_path: Path) -> 
     assert not project.has_table("llm_node_configuration")
     again = project.run("upgrade", "head")
     assert again.returncode == 0, again.output
+
+
+def test_a_process_waiting_for_the_lock_says_who_holds_it_then_goes_on(
+    database_url: sa.URL, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    from alembic_datasync.lock import DeployLock
+
+    project = copy_example(tmp_path / "project", database_url)
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        holder = DeployLock(connection, timeout=5)
+        holder.acquire()
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=project.folder,
+            env={**os.environ, "DATABASE_URL": database_url.render_as_string(False)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        # Released once the waiting process has said it waits (or after 60 s at worst).
+        safety = threading.Timer(60.0, holder.release)
+        safety.start()
+        lines = []
+        assert waiting.stdout is not None
+        for line in waiting.stdout:
+            lines.append(line)
+            if "waiting for the deploy lock" in line:
+                holder.release()
+        waiting.wait(timeout=60)
+        safety.cancel()
+        output = "".join(lines)
+    engine.dispose()
+    assert waiting.returncode == 0, output
+    said = [line for line in output.splitlines() if "waiting for the deploy lock" in line]
+    assert len(said) == 1, output
+    holder_text = {
+        "postgresql": "held by PostgreSQL backend pid ",
+        "mysql": "held by MySQL connection ",
+        "sqlite": "held by process ",
+    }[database_url.get_backend_name()]
+    assert holder_text in said[0]
+    assert said[0].endswith(
+        "another `alembic upgrade` is running; this process waits for it (up to 600 s)"
+    )
+    assert len(project.nodes()) == 8

@@ -70,3 +70,23 @@ def test_required_on_create_lists_what_a_new_row_must_write() -> None:
     row = schema()["additionalProperties"]
     assert row["x-required-on-create"] == ["node_name", "default_model"]
     assert "node_name" not in row["properties"]  # it is the mapping's key
+
+
+def test_the_schema_command_prints_the_schema_without_a_database(tmp_path: Path) -> None:
+    import json
+
+    import sqlalchemy as sa
+
+    from alembic_project import copy_example
+
+    # No database behind this URL: the schema comes from target_metadata, offline.
+    unreachable = sa.make_url("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    project = copy_example(tmp_path / "project", unreachable)
+    run = project.run("datasync", "schema")
+    assert run.returncode == 0, run.output
+    document = json.loads(run.stdout)
+    assert document["title"] == "config/llm_nodes.yaml: rows of llm_node_configuration"
+    assert document == schema()
+    written = project.run("datasync", "schema", "--output", "nodes.schema.json")
+    assert written.returncode == 0, written.output
+    assert json.loads((project.folder / "nodes.schema.json").read_text()) == document
