@@ -39,7 +39,7 @@ from .collector import collector_paused
 from .dataset import Dataset
 from .errors import Position
 from .guard import DEFAULT_MAX_DEPTH
-from .rows import Row
+from .rows import Row, Spots
 from .yaml11 import is_retyped_plain_scalar, mapping_key
 
 #: PyYAML's C loader, or None where PyYAML was built without libyaml.
@@ -104,6 +104,10 @@ class _RowBuilder:
         self.plain_values: dict[str, tuple[Any, bool]] = {}
         # Whether the last scalar built as neither str nor None keeps its text.
         self.keeps_text = False
+        # Column names and kept texts, each kept once for every row that writes it.
+        self.shared: dict[str, str] = {}
+        # The column names of rows, as one tuple per distinct sequence.
+        self.shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def rows(self) -> list[Row]:
         self._expect(StreamStartEvent)
@@ -200,33 +204,44 @@ class _RowBuilder:
                 mapping[key] = self._value(self.next_event(), depth + 1)
         raise _LeaveFastPath  # an alias
 
-    def _row_mapping(
-        self,
-    ) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str]]:
-        """One row's values, their positions and kept texts, after its MappingStartEvent."""
+    def _row_mapping(self) -> tuple[dict[str, Any], list[str], list[int], dict[str, str]]:
+        """One row's values, their columns and positions (line, column, ...) and kept texts.
+
+        Called after the row's MappingStartEvent.  Column names and kept texts
+        repeat on every row: each is kept once (`_shared`), not once a row.
+        """
         values: dict[str, Any] = {}
-        positions: dict[str, tuple[int, int]] = {}
+        names: list[str] = []
+        spots: list[int] = []
         texts: dict[str, str] = {}
         next_event = self.next_event
         scalar = self._scalar
+        shared = self.shared.setdefault
         while True:
             event = next_event()
             if type(event) is not ScalarEvent:
                 if type(event) is MappingEndEvent:
-                    return values, positions, texts
+                    return values, names, spots, texts
                 raise _LeaveFastPath
             column = scalar(event)
             if type(column) is not str or column in values:
                 raise _LeaveFastPath
+            column = shared(column, column)
             event = next_event()
             mark = event.start_mark
             if type(event) is ScalarEvent:
                 value = values[column] = scalar(event)
                 if value is not None and type(value) is not str and self.keeps_text:
-                    texts[column] = event.value
+                    texts[column] = shared(event.value, event.value)
             else:
                 values[column] = self._value(event, 3)
-            positions[column] = (mark.line + 1, mark.column + 1)
+            names.append(column)
+            spots += (mark.line + 1, mark.column + 1)
+
+    def _spots(self, names: list[str], spots: list[int]) -> Spots:
+        """The compact positions of one row; rows writing the same columns share the names."""
+        shape = tuple(names)
+        return Spots.of(self.shapes.setdefault(shape, shape), spots)
 
     def _keyed_rows(self) -> list[Row]:
         if len(self.dataset.key_columns) != 1:
@@ -256,9 +271,9 @@ class _RowBuilder:
             event = self.next_event()
             if type(event) is MappingStartEvent:
                 self._check_plain_collection(event)
-                values, positions, texts = self._row_mapping()
+                values, names, spots, texts = self._row_mapping()
             elif type(event) is ScalarEvent and self._scalar(event) is None:
-                values, positions, texts = {}, {}, {}
+                values, names, spots, texts = {}, [], [], {}
             else:
                 raise _LeaveFastPath
             if key_column in values:
@@ -267,11 +282,17 @@ class _RowBuilder:
                 if values[key_column] != key:
                     raise _LeaveFastPath
                 texts.pop(key_column, None)
+                # As a dict would: the key column keeps its place, with the key's position.
+                index = names.index(key_column)
+                spots[2 * index : 2 * index + 2] = key_spot
+            else:
+                names.append(key_column)
+                spots += key_spot
             values[key_column] = key
-            positions[key_column] = key_spot
             if key_text is not None:
                 texts[key_column] = key_text
-            rows.append(Row(values, Position(path, *key_spot), positions, texts))
+            position = Position(path, *key_spot)
+            rows.append(Row(values, position, self._spots(names, spots), texts))
 
     def _listed_rows(self) -> list[Row]:
         path = self.path
@@ -284,6 +305,6 @@ class _RowBuilder:
                 raise _LeaveFastPath
             self._check_plain_collection(event)
             mark: Any = event.start_mark
-            values, positions, texts = self._row_mapping()
+            values, names, spots, texts = self._row_mapping()
             position = Position(path, mark.line + 1, mark.column + 1)
-            rows.append(Row(values, position, positions, texts))
+            rows.append(Row(values, position, self._spots(names, spots), texts))

@@ -6,12 +6,56 @@ these; everything after them (checks, plan, messages) reads them.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .dataset import Dataset
 from .display import spellings
 from .errors import Position, Problem
+
+
+class Spots(Mapping[str, tuple[int, int]]):
+    """Where each value of a row was written, (line, column) by column name, held compactly.
+
+    A dict of tuples costs about 1 KB a row (a tuple and two ints a value);
+    this is the row's column names (one tuple shared by every row that writes
+    the same columns in the same order) and one array of unsigned ints, about
+    150 bytes, which the garbage collector never scans.  Positions are only
+    read when there is something to report.
+    """
+
+    __slots__ = ("_names", "_packed")
+
+    def __init__(self, names: tuple[str, ...], packed: array[int]) -> None:
+        self._names = names
+        self._packed = packed
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], spots: Sequence[int]) -> Spots:
+        """``names[i]`` at line ``spots[2 * i]``, column ``spots[2 * i + 1]``."""
+        return cls(names, array("I", spots))
+
+    def __getitem__(self, name: str) -> tuple[int, int]:
+        try:
+            index = self._names.index(name)
+        except ValueError:
+            raise KeyError(name) from None
+        packed = self._packed
+        return packed[2 * index], packed[2 * index + 1]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 @dataclass(slots=True)
@@ -25,7 +69,7 @@ class Row:
 
     values: dict[str, Any]
     position: Position
-    value_positions: dict[str, tuple[int, int]]
+    value_positions: Mapping[str, tuple[int, int]]
     scalar_texts: dict[str, str] = field(default_factory=dict)
 
     def position_of(self, column: str) -> Position:
