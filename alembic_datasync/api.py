@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table
 
 from .applied import LastApplied
 from .check import check_file, shared_rows
+from .collector import collector_paused
 from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
@@ -100,6 +101,25 @@ def _memory(
 
 
 def _plan(
+    connection: Connection,
+    datasets: Sequence[Dataset],
+    metadata: Metadata | None,
+    base_dir: str | os.PathLike[str] | None,
+    strict: bool,
+    max_file_size: int,
+    audit: bool,
+    memory: dict[int, LastApplied | None],
+) -> SyncReport:
+    # Reading, checking and planning build many containers and no cycles: one
+    # pause of the collector for all of it, not a rescan of every row each
+    # time a stage allocates (`collector.collector_paused`).
+    with collector_paused():
+        return _plan_paused(
+            connection, datasets, metadata, base_dir, strict, max_file_size, audit, memory
+        )
+
+
+def _plan_paused(
     connection: Connection,
     datasets: Sequence[Dataset],
     metadata: Metadata | None,

@@ -11,7 +11,7 @@ database at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Column, Table
@@ -21,7 +21,7 @@ from .csvload import typed_cells
 from .dataset import Dataset
 from .display import did_you_mean
 from .errors import Position, Problem, in_file_order
-from .keys import describe_key, key_of, same_key_problem
+from .keys import describe_key, key_of, key_reader, same_key_problem
 from .rows import LoadedFile, Row
 
 
@@ -66,13 +66,14 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
         )
     valid: list[Row] = []
     first_row_of_key: dict[tuple[Any, ...], Row] = {}
-    generated = _generated_columns(table)
+    checks = _column_checks(table, rules)
+    key_of_row = key_reader(dataset.key_columns, rules)
     for row in loaded.rows:
         if loaded.cells_are_text:
             typed_cells(row, table)
             for name in unknown_in_header:
                 del row.values[name]
-        unusable = _value_problems(row, table, rules, generated, dataset.label, problems)
+        unusable = _value_problems(row, checks, table, dataset.label, problems)
         missing = [c for c in dataset.key_columns if row.values.get(c) is None]
         if missing:
             problems.append(
@@ -83,9 +84,9 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
                 )
             )
             continue
-        if unusable.intersection(dataset.key_columns):
+        if unusable and unusable.intersection(dataset.key_columns):
             continue  # a key of the wrong type cannot be compared with the others
-        key = key_of(row, dataset.key_columns, rules)
+        key = key_of_row(row)
         assert key is not None  # no key column is missing
         first = first_row_of_key.get(key)
         if first is not None:
@@ -109,44 +110,98 @@ def _without_prune(dataset: Dataset) -> Dataset:
     return replace(dataset, prune=False, allow_empty=False)
 
 
+#: Types whose values a column judges once each: equal values of one of these
+#: types, read from the same text (or from none), are judged alike.  A float
+#: read from no text is judged each time (0.0 and -0.0 are equal but shown
+#: apart), and so are decimals (0.2 and 0.20), datetimes (time zones) and
+#: containers.
+_JUDGED_ONCE = (str, int, bool, float)
+
+#: Distinct values a column remembers the judgment of, per type (a column of
+#: unique text would otherwise keep a copy of itself).
+_JUDGMENTS_KEPT = 4096
+
+_UNJUDGED = object()
+
+
+@dataclass(slots=True)
+class _ColumnCheck:
+    """One column's check of the file's values, judging each distinct value once."""
+
+    name: str
+    rule: ValueRule
+    #: The problem with any value (a generated column), or None.
+    always: str | None
+    #: The problem with null (a NOT NULL column), or None.
+    if_null: str | None
+    #: Per type, the judgment of each value by its text (or by the value, read from no text).
+    judged: dict[type, dict[Any, str | None]] = field(
+        default_factory=lambda: {kind: {} for kind in _JUDGED_ONCE}
+    )
+
+    def problem(self, value: Any, text: str | None) -> str | None:
+        if self.always is not None:
+            return self.always
+        if value is None:
+            return self.if_null
+        kind = type(value)
+        judged = self.judged.get(kind)
+        if judged is None or (text is None and kind is float):
+            return self.rule.problem(self.name, value, text)
+        # A text always gives the same value of a type (YAML's rules, or a CSV
+        # column's), and a text is never a value of these other types.
+        key = value if text is None else text
+        found = judged.get(key, _UNJUDGED)
+        if found is _UNJUDGED:
+            found = self.rule.problem(self.name, value, text)
+            if len(judged) < _JUDGMENTS_KEPT:
+                judged[key] = found
+        return found  # type: ignore[return-value]
+
+
+def _column_checks(table: Table, rules: dict[str, ValueRule]) -> dict[str, _ColumnCheck]:
+    generated = _generated_columns(table)
+    return {
+        column.name: _ColumnCheck(
+            column.name, rules[column.name], generated.get(column.name), _null_problem(column)
+        )
+        for column in table.columns
+    }
+
+
 def _value_problems(
     row: Row,
+    checks: dict[str, _ColumnCheck],
     table: Table,
-    rules: dict[str, ValueRule],
-    generated: dict[str, str],
     label: str,
     problems: list[Problem],
-) -> set[str]:
+) -> set[str] | None:
     """Append the problems of ``row``'s values to ``problems``; the columns that had one.
 
-    Where YAML read an unquoted scalar less exactly than it was written (a
-    float for a ``Numeric`` column's ``1.000000000000000001``), the row's
-    value becomes what was written (`ValueRule.exact`), for the check and
-    for everything after it.
+    None when no value has one.  Where YAML read an unquoted scalar less
+    exactly than it was written (a float for a ``Numeric`` column's
+    ``1.000000000000000001``), the row's value becomes what was written
+    (`ValueRule.exact`), for the check and for everything after it.
     """
-    unusable: set[str] = set()
+    unusable: set[str] | None = None
+    texts = row.scalar_texts
     for column_name, value in row.values.items():
-        column = table.c.get(column_name)
-        if column is None:
-            unusable.add(column_name)
+        check = checks.get(column_name)
+        if check is None:
+            unusable = (unusable or set()) | {column_name}
             problems.append(
                 Problem(row.position_of(column_name), _unknown_column(column_name, table, label))
             )
             continue
-        rule = rules[column_name]
-        text = row.scalar_texts.get(column_name)
-        if text is not None and rule.exact is not None:
-            exact = rule.exact(value, text)
+        text = texts.get(column_name) if texts else None
+        if text is not None and check.rule.exact is not None:
+            exact = check.rule.exact(value, text)
             if exact is not value:
                 row.values[column_name] = value = exact
                 text = None  # what YAML made of the text no longer matters
-        message = generated.get(column_name) if generated else None
-        if message is None:
-            message = (
-                _null_problem(column) if value is None else rule.problem(column_name, value, text)
-            )
+        message = check.problem(value, text)
         if message is not None:
-            unusable.add(column_name)
+            unusable = (unusable or set()) | {column_name}
             problems.append(Problem(row.position_of(column_name), message))
     return unusable
 

@@ -62,6 +62,9 @@ def _json_text(value: Any) -> str:
 
 
 def null_safe(convert: Convert) -> Convert:
+    if convert in _PASSES_NULL:
+        return convert  # already gives None for None: no second call a value
+
     def wrapped(value: Any) -> Any:
         return None if value is None else convert(value)
 
@@ -241,6 +244,10 @@ def to_date(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
         return value.date()
     return value
+
+
+#: Conversions that give None for None by themselves (`null_safe` leaves them as they are).
+_PASSES_NULL: frozenset[Convert] = frozenset((identity, to_boolean, to_integer, to_float))
 
 
 def to_datetime(timezone: bool) -> Convert:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .column_types import ValueRule
@@ -21,6 +22,22 @@ def key_of(
             return None
         key.append(rules[column].canonical(rules[column].to_db(value)))
     return tuple(key)
+
+
+def key_reader(
+    key_columns: tuple[str, ...], rules: dict[str, ValueRule]
+) -> Callable[[Row], tuple[Any, ...] | None]:
+    """`key_of` for many rows of one dataset: the rules looked up once, not once a row."""
+    if len(key_columns) != 1:
+        return lambda row: key_of(row, key_columns, rules)
+    (column,) = key_columns
+    to_db, canonical = rules[column].to_db, rules[column].canonical
+
+    def read(row: Row) -> tuple[Any, ...] | None:
+        value = row.values.get(column)
+        return None if value is None else (canonical(to_db(value)),)
+
+    return read
 
 
 def describe_key(row: Row, key_columns: tuple[str, ...]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Column, ColumnDefault, Connection, Table
@@ -16,11 +17,12 @@ from sqlalchemy import Column, ColumnDefault, Connection, Table
 from .applied import AppliedRows, LastApplied
 from .collector import collector_paused
 from .column_types import Convert, Unreadable, ValueRule
+from .conversions import identity
 from .database_forms import with_database_forms
 from .dataset import Dataset
 from .display import listing
 from .errors import Problem
-from .keys import describe_key, key_label, key_of, same_key_problem
+from .keys import describe_key, key_label, key_reader, same_key_problem
 from .matching import KeyClasses, loose_key_columns
 from .model import generated_columns
 from .order import insert_levels
@@ -54,18 +56,29 @@ def _table_rows(rows: Sequence[Sequence[Any]], key_rules: list[ValueRule]) -> _T
     """The table's rows (key and written columns) by canonical key, duplicates set apart."""
     found = _TableRows()
     width = len(key_rules)
+    by_key = found.by_key
+    canonical = key_rules[0].canonical if width == 1 else None
     for row in rows:
-        if any(value is None for value in row[:width]):
-            found.unkeyed += 1
-            continue
-        if any(type(value) is Unreadable for value in row[:width]):
-            found.unreadable += 1
-            continue
-        key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
-        earlier = found.by_key.get(key)
-        if earlier is None:
-            found.by_key[key] = row
+        if canonical is not None:
+            # One key column (most tables): the same steps, without the loops.
+            value = row[0]
+            if value is None:
+                found.unkeyed += 1
+                continue
+            if type(value) is Unreadable:
+                found.unreadable += 1
+                continue
+            key: tuple[Any, ...] = (canonical(value),)
         else:
+            if any(value is None for value in row[:width]):
+                found.unkeyed += 1
+                continue
+            if any(type(value) is Unreadable for value in row[:width]):
+                found.unreadable += 1
+                continue
+            key = tuple(rule.canonical(value) for rule, value in zip(key_rules, row, strict=False))
+        earlier = by_key.setdefault(key, row)
+        if earlier is not row:
             found.repeated.setdefault(key, [earlier]).append(row)
     return found
 
@@ -106,7 +119,7 @@ def plan_dataset(
         last = None  # the dataset's key changed: the state's keys mean other rows
     # Types no Python rule compares are compared as the database reads the file's values.
     rules, unreadable_values = with_database_forms(connection, table, loaded, rules)
-    managed = list(dict.fromkeys(c for row in loaded.rows for c in row.values))
+    managed = list(dict.fromkeys(chain.from_iterable(row.values for row in loaded.rows)))
     compared = [c for c in managed if c not in key_columns]
     selected = list(key_columns) + compared
     # Columns the file wrote at its last sync: read too, to revert where a row
@@ -132,7 +145,7 @@ def plan_dataset(
     elsewhere = [*earlier, *later]
     with collector_paused():
         existing = _table_rows(read_rows(connection, table, selected, rules), key_rules)
-        keys = [key_of(row, key_columns, rules) for row in loaded.rows]
+        keys = list(map(key_reader(key_columns, rules), loaded.rows))
         owned_keys = _stored_keys(
             [key for key, _ in last.rows.rows] if last else [], key_columns, rules
         )
@@ -166,6 +179,7 @@ def plan_dataset(
         theirs = _rows_by_key_class(later, key_columns, rules, same)
         required = required_columns(table)
         generated: dict[frozenset[str], tuple[str, ...]] = {}
+        shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
         # Per written column: its rule's two steps and where the SELECT put it.
         how: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
@@ -213,10 +227,10 @@ def plan_dataset(
                         generated=generated[written],
                     )
                 )
-                applied.rows.append((plan.creates[-1].key, _written(row, key_columns)))
+                applied.rows.append((plan.creates[-1].key, _written(row, key_columns, shapes)))
                 continue
             db_row = matches[0]
-            applied.rows.append((tuple(db_row[:width]), _written(row, key_columns)))
+            applied.rows.append((tuple(db_row[:width]), _written(row, key_columns, shapes)))
             if audit:
                 plan.unmanaged.extend(
                     _unmanaged_values(row.values, db_row, audited, where, table, rules, width)
@@ -227,7 +241,7 @@ def plan_dataset(
                 reverts, problem = _reverts(
                     connection, table, rules, row, db_row, gone, where, targets, dataset
                 )
-                changes.extend(reverts)
+                changes = (changes or []) + reverts
                 problems.extend([problem] if problem else [])
             if changes:
                 plan.updates.append(
@@ -316,9 +330,15 @@ def plan_dataset(
     return plan, problems
 
 
-def _written(row: Row, key_columns: tuple[str, ...]) -> tuple[str, ...]:
-    """The non-key columns ``row`` writes, in file order."""
-    return tuple(c for c in row.values if c not in key_columns)
+def _written(
+    row: Row, key_columns: tuple[str, ...], shapes: dict[tuple[str, ...], tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The non-key columns ``row`` writes, in file order: one tuple for the rows of one shape."""
+    shape = tuple(row.values)
+    written = shapes.get(shape)
+    if written is None:
+        written = shapes[shape] = tuple(c for c in shape if c not in key_columns)
+    return written
 
 
 def _stored_keys(
@@ -419,9 +439,10 @@ def _key_classes(
         return _same_key
     width = len(key_columns)
     candidates = {key: tuple(row[:width]) for key, row in existing.by_key.items()}
+    key_of = key_reader(key_columns, rules)
     for file in (loaded, *elsewhere):
         for row in file.rows:
-            key = key_of(row, key_columns, rules)
+            key = key_of(row)
             if key is not None:
                 raw = tuple(rules[c].to_db(row.values[c]) for c in key_columns)
                 candidates.setdefault(key, raw)
@@ -444,9 +465,10 @@ def _rows_by_key_class(
 ) -> dict[Any, Row]:
     """The first row of ``files`` in each key class."""
     rows: dict[Any, Row] = {}
+    key_of = key_reader(key_columns, rules)
     for file in files:
         for row in file.rows:
-            key = key_of(row, key_columns, rules)
+            key = key_of(row)
             if key is not None:
                 rows.setdefault(same(key), row)
     return rows
@@ -495,21 +517,25 @@ PLAIN_TYPES = frozenset((str, int, bool, float))
 
 def _changed_columns(
     values: dict[str, Any], db_row: Any, how: dict[str, tuple[Convert, Convert, int]]
-) -> list[ColumnChange]:
-    """The columns of one row whose file value differs from the table's."""
-    changes: list[ColumnChange] = []
+) -> list[ColumnChange] | None:
+    """The columns of one row whose file value differs from the table's; None when none does."""
+    changes: list[ColumnChange] | None = None
     for column, value in values.items():
         steps = how.get(column)
         if steps is None:
             continue  # a key column
         to_db, canonical, index = steps
-        new = to_db(value)
+        new = value if to_db is identity else to_db(value)
         old = db_row[index]
-        if new is old or (type(new) is type(old) and type(new) in PLAIN_TYPES and new == old):
+        if new is old:
+            continue
+        kind = type(new)
+        if kind is type(old) and kind in PLAIN_TYPES and new == old:
             continue
         if canonical(new) != canonical(old):
             # to_db shows the old value the way the file would write it
             # (MySQL's TINYINT(1) 0 as false).
+            changes = changes or []
             changes.append(ColumnChange(column, to_db(old), new))
     return changes
 
