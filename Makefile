@@ -80,8 +80,9 @@ lint: $(STAMP)
 
 check: lint test
 
-# The benchmark (README "Performance"): SQLite, and PostgreSQL too when
-# DATASYNC_BENCH_POSTGRESQL_URL is set; writes bench/RESULTS.md.
+# The benchmark (README "Performance"): SQLite, and PostgreSQL and MariaDB too when
+# DATASYNC_BENCH_POSTGRESQL_URL and DATASYNC_BENCH_MYSQL_URL are set; each sync against our
+# own loader alone on the same file; writes bench/RESULTS.md with the targets (issue 16).
 # BENCH_ARGS=--large adds 100,000 rows.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
