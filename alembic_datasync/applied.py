@@ -46,10 +46,15 @@ class AppliedRows:
     def document(self) -> dict[str, Any]:
         """The rows as compact JSON data: each distinct column set once, rows pointing at it."""
         sets: dict[tuple[str, ...], int] = {}
-        rows = []
-        for key, columns in self.rows:
-            number = sets.setdefault(columns, len(sets))
-            rows.append([*(encode(part) for part in key), number])
+        if len(self.key_columns) == 1:  # most datasets: the same rows, without a loop a row
+            rows = [
+                [encode(key[0]), sets.setdefault(columns, len(sets))] for key, columns in self.rows
+            ]
+        else:
+            rows = [
+                [*(encode(part) for part in key), sets.setdefault(columns, len(sets))]
+                for key, columns in self.rows
+            ]
         return {
             "format": FORMAT,
             "key": list(self.key_columns),

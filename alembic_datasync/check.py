@@ -199,7 +199,15 @@ def _value_problems(
             if exact is not value:
                 row.values[column_name] = value = exact
                 text = None  # what YAML made of the text no longer matters
-        message = check.problem(value, text)
+        # check.problem(value, text), its commonest road taken here (a value a row).
+        judged = check.judged.get(type(value)) if check.always is None else None
+        message: Any
+        if judged is not None and (text is not None or type(value) is not float):
+            message = judged.get(value if text is None else text, _UNJUDGED)
+            if message is _UNJUDGED:
+                message = check.problem(value, text)
+        else:
+            message = check.problem(value, text)
         if message is not None:
             unusable = (unusable or set()) | {column_name}
             problems.append(Problem(row.position_of(column_name), message))

@@ -29,6 +29,9 @@ TAG = "$"
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-compatible data that `decode` turns back into it."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

@@ -525,8 +525,14 @@ def _changed_columns(
         if steps is None:
             continue  # a key column
         to_db, canonical, index = steps
-        new = value if to_db is identity else to_db(value)
         old = db_row[index]
+        kind = type(value)
+        if kind is type(old) and kind in PLAIN_TYPES and value == old:
+            # The table returns the file's value with the file's type: every
+            # rule's to_db keeps such a value, or makes of it what its
+            # canonical form makes of the table's equal value.
+            continue
+        new = value if to_db is identity else to_db(value)
         if new is old:
             continue
         kind = type(new)
