@@ -216,7 +216,11 @@ def apply(
         created = False
         if creates_before_the_sync(connection):
             created = create_missing_tables(connection, tables, nested=nested)
-        with refusals_explained(connection), unit_of_work(connection, nested=nested):
+        with (
+            collector_paused(),
+            refusals_explained(connection),
+            unit_of_work(connection, nested=nested),
+        ):
             if not creates_before_the_sync(connection):
                 created = create_missing_tables(connection, tables, nested=nested)
             write_plans(connection, report.datasets)
@@ -294,6 +298,9 @@ def sync(
     if not dry_run and creates_before_the_sync(connection):
         created = create_missing_tables(connection, tables, nested=nested)
     with (
+        # The rows read, planned, written and recorded form no cycles: the collector
+        # waits for the end of the sync instead of rescanning them at every stage.
+        collector_paused(),
         refusals_explained(connection),
         unit_of_work(connection, nested=nested, keep=not dry_run, read_only=dry_run),
     ):

@@ -187,7 +187,7 @@ def plan_dataset(
         }
         for row, row_key in zip(loaded.rows, keys, strict=True):
             assert row_key is not None  # validated
-            klass = same(row_key)
+            klass = row_key if same is _same_key else same(row_key)
             first = listed.get(klass)
             if first is not None:
                 problems.append(same_key_problem(row, first, dataset))
@@ -236,7 +236,8 @@ def plan_dataset(
                     _unmanaged_values(row.values, db_row, audited, where, table, rules, width)
                 )
             changes = _changed_columns(row.values, db_row, how)
-            gone = written_before.get(klass, frozenset()).difference(row.values)
+            before = written_before.get(klass)
+            gone = before.difference(row.values) if before else None
             if gone:
                 reverts, problem = _reverts(
                     connection, table, rules, row, db_row, gone, where, targets, dataset
@@ -478,7 +479,11 @@ def _rows_by_class(
     existing: _TableRows, same: Callable[[tuple[Any, ...]], Any]
 ) -> dict[Any, list[Any]]:
     """The table's rows by key class: more than one where the table repeats a key."""
-    grouped: dict[Any, list[Any]] = {}
+    if same is _same_key:  # every key its own class: the same lists, built in one pass
+        grouped = {key: [row] for key, row in existing.by_key.items()}
+        grouped.update(existing.repeated)
+        return grouped
+    grouped = {}
     for key, row in existing.by_key.items():
         grouped.setdefault(same(key), []).extend(existing.repeated.get(key, [row]))
     return grouped
