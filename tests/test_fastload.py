@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from alembic_datasync import Dataset
 from alembic_datasync.fastload import fast_rows
 from alembic_datasync.loader import parse_rows as parse_rows_any_path
-from alembic_datasync.rows import FileProblem, Row
+from alembic_datasync.rows import FileProblem, Row, Spots
 
 EXAMPLE = Path(__file__).parent.parent / "example" / "config" / "llm_nodes.yaml"
 
@@ -412,3 +412,38 @@ def test_kept_texts_follow_the_shared_rule() -> None:
     rows = check_agreement(text, KEYED)
     assert rows is not None
     assert rows[0].scalar_texts == {"a": "NO", "b": "1.10", "g": "7", "node_name": "no"}
+
+
+def test_positions_are_held_compactly_and_read_like_a_dict() -> None:
+    text = textwrap.dedent(
+        """\
+        a:
+          default_model: x
+          default_temperature: 0.2
+        b:
+          default_model: y
+          node_name: b
+          default_temperature: 0.3
+        c:
+          default_model: z
+          default_temperature: 0.4
+        """
+    )
+    rows = fast_rows(text, KEYED)
+    assert rows is not None
+    full = parse_rows_any_path(text, KEYED, fast=False)
+    for fast, slow in zip(rows, full, strict=True):
+        assert isinstance(fast.value_positions, Spots)
+        assert dict(fast.value_positions) == slow.value_positions
+        assert list(fast.value_positions) == list(slow.value_positions)
+    first, second, third = rows
+    # The key column written in the row keeps its place, with the key's position.
+    assert list(second.value_positions) == ["default_model", "node_name", "default_temperature"]
+    assert second.value_positions["node_name"] == (4, 1)
+    assert second.position_of("default_temperature").line == 7
+    assert first.value_positions.get("azure_model") is None
+    assert "default_model" in first.value_positions and "azure_model" not in first.value_positions
+    with pytest.raises(KeyError):
+        first.value_positions["azure_model"]
+    # Rows writing the same columns in the same order share one tuple of names.
+    assert first.value_positions._names is third.value_positions._names

@@ -818,3 +818,24 @@ def test_mistakes_in_the_example_found_without_a_database(broken_example: Path) 
 
 def test_the_example_as_shipped_is_valid() -> None:
     validate_datasets([NODES], example_metadata(), base_dir=EXAMPLE, strict=True)
+
+
+def test_a_value_repeated_in_many_rows_is_reported_at_each_row(tmp_path: Path) -> None:
+    # A column judges each distinct value once (check.py): the judgment is the
+    # same, the problem is still every row's, at its own line; the same text
+    # read as another type, or past the values a column remembers, is judged anew.
+    rows = [f"r{n}:\n  count: {n}\n  label: {'x' * (n % 7)}\n" for n in range(5000)]
+    rows[10] = "bad_a:\n  count: 12.5\n  label: fine\n"
+    rows[20] = "bad_b:\n  count: 12.5\n  label: fine\n"
+    rows[30] = "text:\n  count: '7'\n  label: fine\n"
+    rows[4990] = "late:\n  count: 12.5\n  label: xxxxxxxxxxx\n"
+    found = offline_problems(tmp_path, "".join(rows))
+    assert found == [
+        "typed.yaml:32:10: count expects a whole number, got 12.5",
+        "typed.yaml:62:10: count expects a whole number, got 12.5",
+        "typed.yaml:92:10: count expects a whole number, got '7', which is quoted text; "
+        "remove the quotes",
+        "typed.yaml:14972:10: count expects a whole number, got 12.5",
+        "typed.yaml:14973:10: label expects text of at most 10 characters, got 11 characters; "
+        "shorten it, or widen the column in a migration",
+    ]
