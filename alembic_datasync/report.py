@@ -109,7 +109,8 @@ def summary_line(plan: DatasetPlan, applied: bool) -> str:
     ]
     if plan.dataset.prune or plan.deletes:
         parts.append(f"{len(plan.deletes)} {deleted}")
-    return f"datasync: {plan.dataset.label} ({plan.dataset.display_path}): {', '.join(parts)}"
+    files = plan.dataset.display_path + (f" + {plan.overlay}" if plan.overlay else "")
+    return f"datasync: {plan.dataset.label} ({files}): {', '.join(parts)}"
 
 
 def change_lines(
@@ -120,21 +121,32 @@ def change_lines(
     def shown(column: str, value: Any) -> str:
         return SECRET if column in secret else show_value(value)
 
+    origins = change.origins
     if change.action == "create":
+        # A row an overlay adds says so once, on its first line.
+        added = bool(origins) and all(column in origins for column in key_columns)
         written = "  ".join(
             [
                 f"{column}: {shown(column, value)}"
+                + ("" if added else origin_note(origins.get(column)))
                 for column, value in change.values.items()
                 if column not in key_columns
             ]
             + [f"{column}: {GENERATED}" for column in change.generated]
         )
-        return [f"+ {change.label}"] + ([f"    {written}"] if written else [])
+        head = f"+ {change.label}" + (origin_note(change.position) if added else "")
+        return [head] + ([f"    {written}"] if written else [])
     if change.action == "update":
         return [f"~ {change.label}"] + [
-            f"    {column_change_line(c, secret)}" for c in change.changes
+            f"    {column_change_line(c, secret)}{origin_note(origins.get(c.column))}"
+            for c in change.changes
         ]
     return [f"- {change.label}"]
+
+
+def origin_note(position: Position | None) -> str:
+    """`` (config/llm_nodes.staging.yaml:12)``: where an overlay wrote a value; "" for none."""
+    return f" ({position.path}:{position.line})" if position is not None else ""
 
 
 #: What a plan line adds to a value the file no longer writes, going back to its default.
@@ -280,11 +292,18 @@ def _change_json(plan: DatasetPlan, change: RowChange) -> dict[str, Any]:
         )
         if found.removed:
             columns[found.column]["removed"] = True
+    for column, origin in change.origins.items():
+        if column in columns:
+            columns[column]["from"] = _place(origin)
     place = _place(change.position) if change.position is not None else {}
+    found_at: dict[str, Any] = {}
+    if place and place["file"] != plan.dataset.display_path:
+        found_at["file"] = place["file"]  # a row an environment's overlay adds
     return {
         "action": change.action,
         "key": _key(plan, change.key),
         "label": change.label,
+        **found_at,
         "line": place.get("line"),
         "column": place.get("column"),
         "columns": columns,
