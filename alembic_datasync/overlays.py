@@ -9,7 +9,8 @@ at them (checks, plan, state):
 - a row whose key the base lists changes that row: only the columns it
   names, the others keep the base's values;
 - a row whose key the base does not list is a row of its own, added: it is
-  written in full, as in a base file;
+  written in full, at least every column that all the base's rows write (so
+  that a misspelt key meant to change a row is an error, not a new row);
 - a row that names its key and ``$remove: true`` takes the base's row out,
   as if its lines were deleted from the base file.
 
@@ -165,6 +166,8 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
             by_key.setdefault(key, index)
     removed: set[int] = set()
     added: list[Row] = []
+    # A row the overlay adds is written in full: at least what every base row writes.
+    every_row_writes = _written_by_every_row(base.rows)
     overlaid: dict[tuple[Hashable, ...], Row] = {}
     for row in overlay.rows:
         key = _key(row, key_columns)
@@ -192,10 +195,14 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
                         row.position_of(REMOVE),
                         f"the {environment} overlay removes "
                         f"{describe_key(row, key_columns)!r}, which the base file "
-                        f"{dataset.display_path} does not list"
-                        f"{_closest(row, base.rows, key_columns)}; fix the key, or drop this row",
+                        f"{dataset.display_path} does not list; fix the key, or drop this row"
+                        f"{_closest(row, base.rows, key_columns)}",
                     )
                 )
+                continue
+            left_out = [column for column in every_row_writes if column not in row.values]
+            if left_out:
+                problems.append(_partial_addition(row, base, left_out, environment))
                 continue
             row.origins = {column: row.position_of(column) for column in row.values}
             added.append(row)
@@ -207,6 +214,30 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
     merged = LoadedFile(dataset, rows, problems, cells_are_text=base.cells_are_text)
     merged.header = base.header
     return merged
+
+
+def _written_by_every_row(rows: list[Row]) -> list[str]:
+    """The columns every row writes, in the first row's order."""
+    if not rows:
+        return []
+    common = set(rows[0].values)
+    for row in rows[1:]:
+        common &= row.values.keys()
+    return [column for column in rows[0].values if column in common]
+
+
+def _partial_addition(
+    row: Row, base: LoadedFile, left_out: list[str], environment: str
+) -> Problem:
+    key_columns = base.dataset.key_columns
+    return Problem(
+        row.position,
+        f"the {environment} overlay adds the row {describe_key(row, key_columns)!r}, which the "
+        f"base file {base.dataset.display_path} does not list, but leaves out "
+        f"{listing(left_out)}, which every row of the base writes: a row an overlay adds is "
+        f"written in full (write null for a column left empty); to change a row of the base "
+        f"instead, spell its key as the base does{_closest(row, base.rows, key_columns)}",
+    )
 
 
 def _key(row: Row, key_columns: tuple[str, ...]) -> tuple[Hashable, ...] | None:
