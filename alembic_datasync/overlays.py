@@ -226,9 +226,7 @@ def _written_by_every_row(rows: list[Row]) -> list[str]:
     return [column for column in rows[0].values if column in common]
 
 
-def _partial_addition(
-    row: Row, base: LoadedFile, left_out: list[str], environment: str
-) -> Problem:
+def _partial_addition(row: Row, base: LoadedFile, left_out: list[str], environment: str) -> Problem:
     key_columns = base.dataset.key_columns
     return Problem(
         row.position,
