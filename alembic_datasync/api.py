@@ -196,7 +196,13 @@ def _plan(
             refused = non_transactional_problem(valid.dataset, table)
             problems.extend([refused] if refused else [])
     if problems:
-        ordered = in_file_order(problems, [d.display_path for d in datasets])
+        # Each file's problems, then those of its overlay.
+        paths = [
+            path
+            for d in datasets
+            for path in (d.display_path, display_overlay(d, environment) if environment else "")
+        ]
+        ordered = in_file_order(problems, paths)
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
     return SyncReport(plans, warnings)
 
