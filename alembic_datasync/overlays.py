@@ -28,6 +28,7 @@ import re
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Table
 
@@ -165,6 +166,7 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
         if key is not None:
             by_key.setdefault(key, index)
     removed: set[int] = set()
+    removals: dict[tuple[Any, ...], Position] = {}
     added: list[Row] = []
     # A row the overlay adds is written in full: at least what every base row writes.
     every_row_writes = _written_by_every_row(base.rows)
@@ -208,11 +210,14 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
             added.append(row)
         elif removal:
             removed.add(at)
+            gone = tuple(base.rows[at].values[column] for column in key_columns)
+            removals[gone] = row.position_of(REMOVE)
         else:
             _apply(base.rows[at], row, key_columns)
     rows = [row for index, row in enumerate(base.rows) if index not in removed] + added
     merged = LoadedFile(dataset, rows, problems, cells_are_text=base.cells_are_text)
     merged.header = base.header
+    merged.removed = removals
     return merged
 
 
@@ -348,7 +353,18 @@ def origin_of(row: Row, column: str) -> Position | None:
 
 
 def mark_origins(plan: DatasetPlan, file: LoadedFile) -> None:
-    """Give each row change of ``plan`` the places where an overlay wrote its values."""
+    """Give each row change of ``plan`` the places where an overlay wrote its values.
+
+    A row the overlay removed, deleted or (without prune) left in the table,
+    gets where the overlay removes it.
+    """
+    if file.removed:
+        key_columns = plan.dataset.key_columns
+        for number, change in enumerate(plan.deletes):
+            where = file.removed.get(change.key)
+            if where is not None:
+                plan.deletes[number] = replace(change, origins=dict.fromkeys(key_columns, where))
+        plan.removed_by = {key: file.removed[key] for key in plan.unlisted if key in file.removed}
     overlaid = {row.position: row.origins for row in file.rows if row.origins}
     if not overlaid:
         return

@@ -105,6 +105,8 @@ class DatasetPlan:
     from_state: bool = False
     #: The overlay file merged into the dataset's file (`overlays`), as shown.
     overlay: str | None = None
+    #: Of the ``unlisted`` rows, those an overlay removes: where it says so.
+    removed_by: dict[tuple[Any, ...], Position] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:

@@ -141,6 +141,9 @@ def change_lines(
             f"    {column_change_line(c, secret)}{origin_note(origins.get(c.column))}"
             for c in change.changes
         ]
+    if origins:
+        where = next(iter(origins.values()))
+        return [f"- {change.label} (removed in {where.path}:{where.line})"]
     return [f"- {change.label}"]
 
 
@@ -201,7 +204,10 @@ def audit_lines(plan: DatasetPlan) -> list[str]:
             f"{_rows(count)} in the table but not in the file, kept (the dataset does not "
             f"prune; prune='all' would delete {'it' if count == 1 else 'them'}):"
         )
-        lines.extend(f"    {key_label(key)}" for key in plan.unlisted[:AUDIT_LISTED])
+        lines.extend(
+            f"    {key_label(key)}" + _removed_note(plan.removed_by.get(key))
+            for key in plan.unlisted[:AUDIT_LISTED]
+        )
         lines.extend(_more(count))
     if plan.unmanaged:
         count = len(plan.unmanaged)
@@ -217,6 +223,10 @@ def audit_lines(plan: DatasetPlan) -> list[str]:
         )
         lines.extend(_more(count))
     return lines
+
+
+def _removed_note(position: Position | None) -> str:
+    return f" (removed in {position.path}:{position.line})" if position is not None else ""
 
 
 def _rows(count: int) -> str:

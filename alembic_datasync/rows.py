@@ -64,6 +64,9 @@ class LoadedFile:
     #: A CSV file's header: each column name's (line, column), for problems of
     #: a column as a whole (reported once, not on every row).
     header: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: The base's rows an environment's overlay removed (`overlays`): their key, as
+    #: the file spells it, and where the overlay says ``$remove: true``.
+    removed: dict[tuple[Any, ...], Position] = field(default_factory=dict)
 
     def secret_values(self) -> set[str]:
         """Every spelling of every value the file writes into its dataset's secret columns.

@@ -100,7 +100,7 @@ def test_the_plan_names_the_overlay_line_of_each_value(project: Project) -> None
         "langsmith_tracing: true  description: \"Answers 'pong': a canary for staging deploys\"",
         "  1 row in the table but not in the file, kept (the dataset does not prune; "
         "prune='all' would delete it):",
-        "      translation",
+        "      translation (removed in config/llm_nodes.staging.yaml:10)",
     ]
     assert "staging_smoke_test" not in project.nodes()
 

@@ -103,7 +103,7 @@ def test_the_overlay_changes_adds_and_removes_rows_and_the_plan_names_it(
         "      model: 'gpt-4o' -> 'gpt-4o-mini' (nodes.staging.yaml:2)",
         "  + smoke_test (nodes.staging.yaml:5)",
         "      model: 'gpt-4o-mini'  tokens: 50  note: 'canary'",
-        "  - translation",
+        "  - translation (removed in nodes.staging.yaml:4)",
     ]
     assert rows(tables) == {
         "entities": ("gpt-4o", 1500, None),
