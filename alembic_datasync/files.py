@@ -82,7 +82,10 @@ def load_dataset(
     """
     path = dataset.resolve(base_dir)
     source = read_source(dataset, path, max_size)
-    loaded = _parse(source, dataset, path)
+    if path.suffix.lower() == ".csv":
+        loaded = parse_csv(source, dataset)
+    else:
+        loaded = parse_file(source, dataset)
     loaded.source_digest = source_digest(source)
     if environment is None:
         return loaded
@@ -91,18 +94,11 @@ def load_dataset(
         return loaded
     if path.suffix.lower() == ".csv":
         raise FileProblem(csv_overlay_problem(dataset, environment))
-    on_top = overlay_dataset(dataset, environment)
-    merged = merge(loaded, _parse(overlay, on_top, path), environment)
+    merged = merge(loaded, parse_file(overlay, overlay_dataset(dataset, environment)), environment)
     merged.source_digest = combined_digest(
         loaded.source_digest, environment, source_digest(overlay)
     )
     return merged
-
-
-def _parse(source: bytes, dataset: Dataset, path: Path) -> LoadedFile:
-    if path.suffix.lower() == ".csv":
-        return parse_csv(source, dataset)
-    return parse_file(source, dataset)
 
 
 def _overlay_source(dataset: Dataset, path: Path, max_size: int, environment: str) -> bytes | None:
