@@ -19,6 +19,7 @@ from .csvload import parse_csv
 from .dataset import Dataset
 from .errors import DatasetFileMissing, Problem
 from .loader import parse_file
+from .overlays import combined_digest, csv_overlay_problem, merge, overlay_dataset, overlay_path
 from .rows import FileProblem, LoadedFile
 
 #: Files above this size are refused before parsing (bytes).
@@ -70,12 +71,14 @@ def load_dataset(
     dataset: Dataset,
     base_dir: str | os.PathLike[str] | None = None,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
+    environment: str | None = None,
 ) -> LoadedFile:
     """Read and parse ``dataset``'s file: YAML, or CSV for a ``.csv`` file.
 
-    Raises `DatasetFileMissing` when the file does not exist and `FileProblem`
-    for anything else that stops it being read; problems of single rows are
-    in the result's ``problems``.
+    With ``environment``, the file's overlay for it (`overlays`), when there
+    is one, is merged in.  Raises `DatasetFileMissing` when the file does not
+    exist and `FileProblem` for anything else that stops it being read;
+    problems of single rows are in the result's ``problems``.
     """
     path = dataset.resolve(base_dir)
     source = read_source(dataset, path, max_size)
@@ -84,7 +87,47 @@ def load_dataset(
     else:
         loaded = parse_file(source, dataset)
     loaded.source_digest = source_digest(source)
-    return loaded
+    if environment is None:
+        return loaded
+    overlay = _overlay_source(dataset, path, max_size, environment)
+    if overlay is None:
+        return loaded
+    if path.suffix.lower() == ".csv":
+        raise FileProblem(csv_overlay_problem(dataset, environment))
+    merged = merge(loaded, parse_file(overlay, overlay_dataset(dataset, environment)), environment)
+    merged.source_digest = combined_digest(
+        loaded.source_digest, environment, source_digest(overlay)
+    )
+    return merged
+
+
+def _overlay_source(dataset: Dataset, path: Path, max_size: int, environment: str) -> bytes | None:
+    """The bytes of ``dataset``'s overlay for ``environment``; None when it has none."""
+    try:
+        on_top = overlay_dataset(dataset, environment)
+        return read_source(on_top, overlay_path(path, environment), max_size)
+    except DatasetFileMissing:
+        return None
+
+
+def files_digest(
+    dataset: Dataset,
+    base_dir: str | os.PathLike[str] | None,
+    max_size: int,
+    environment: str | None = None,
+) -> str:
+    """The digest `load_dataset` gives the file (and its overlay), without parsing either.
+
+    Raises as `load_dataset` does when a file cannot be read.
+    """
+    path = dataset.resolve(base_dir)
+    digest = source_digest(read_source(dataset, path, max_size))
+    if environment is None:
+        return digest
+    overlay = _overlay_source(dataset, path, max_size, environment)
+    if overlay is None:
+        return digest
+    return combined_digest(digest, environment, source_digest(overlay))
 
 
 def source_digest(source: bytes) -> str:
@@ -142,14 +185,15 @@ def read_files(
     datasets: Sequence[Dataset],
     base_dir: str | os.PathLike[str] | None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    environment: str | None = None,
 ) -> ReadFiles:
-    """Read and parse every dataset's file; nothing that goes wrong is raised."""
+    """Read and parse every dataset's file (with ``environment``'s overlays); nothing is raised."""
     read = ReadFiles()
     base = os.fspath(base_dir) if base_dir is not None else None
     for dataset in datasets:
         found: LoadedFile | Problem | DatasetFileMissing
         try:
-            found = load_dataset(dataset, base, max_file_size)
+            found = load_dataset(dataset, base, max_file_size, environment)
         except DatasetFileMissing as exc:
             found = exc
         except FileProblem as exc:

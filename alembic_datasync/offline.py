@@ -46,13 +46,15 @@ def offline_script(
     base_dir: Any = None,
     strict: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    environment: str | None = None,
 ) -> list[str | Executable]:
     """The statements (and ``-- comment`` lines) that sync ``datasets``, in foreign-key order.
 
     The tables are ``metadata``'s (env.py's ``target_metadata``); raises
-    `InvalidDatasets` as a sync would for a file with problems.
+    `InvalidDatasets` as a sync would for a file with problems.  ``environment``
+    is `api.plan`'s: its overlays are merged in.
     """
-    read = read_files(datasets, base_dir, max_file_size)
+    read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
     missing: list[str] = []
     ready: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []

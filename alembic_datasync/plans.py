@@ -55,6 +55,9 @@ class RowChange:
     #: row is written (a ``default_factory=uuid.uuid4`` key, a timestamp): the
     #: plan shows them as ``(generated)``.
     generated: tuple[str, ...] = ()
+    #: The values an environment's overlay file wrote (`overlays`): where, by
+    #: column.  A row the overlay adds has its key columns here too.
+    origins: dict[str, Position] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,10 @@ class DatasetPlan:
     applied: AppliedRows | None = None
     #: True when the plan comes from the state, the file unparsed (nothing changed).
     from_state: bool = False
+    #: The overlay file merged into the dataset's file (`overlays`), as shown.
+    overlay: str | None = None
+    #: Of the ``unlisted`` rows, those an overlay removes: where it says so.
+    removed_by: dict[tuple[Any, ...], Position] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -108,8 +115,12 @@ class DatasetPlan:
     @property
     def changes(self) -> list[RowChange]:
         """Every row change, in the order a reviewer reads them: file order, deletes last."""
+        base = self.dataset.display_path
+        # The base file's rows, then those an environment's overlay adds.
         in_file = sorted(
             self.creates + self.updates,
-            key=lambda change: change.position.line if change.position else 0,
+            key=lambda change: (
+                (change.position.path != base, change.position.line) if change.position else (0, 0)
+            ),
         )
         return in_file + self.deletes
