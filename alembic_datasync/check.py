@@ -55,6 +55,15 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
             )
     if len(problems) > len(loaded.problems):
         return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), []))
+    for column in sorted(dataset.create_only_columns - set(table.c.keys())):
+        problems.append(
+            Problem(
+                dataset.display_path,
+                f"create_only column {column!r} is not a column of table {dataset.label!r}"
+                f"{did_you_mean(column, (c.name for c in table.c))}; fix the Dataset(...) "
+                f"create_only",
+            )
+        )
     # A CSV header's unknown column is one problem, at the header, not one a row.
     unknown_in_header = [name for name in loaded.header if name not in table.c]
     for name in unknown_in_header:
