@@ -179,7 +179,7 @@ def _upsert(plan: DatasetPlan, change: RowChange) -> list[Executable]:
 
 
 def _differs(column: Column[Any], value: Any, null: bool) -> Any:
-    """``column`` holds something else than ``value`` (SQL; ``null``: NULL); NULL-safe everywhere."""
+    """``column`` holds something else than ``value`` (SQL; ``null``: NULL), NULL-safe."""
     if null:
         return column.is_not(None)
     if not column.nullable:

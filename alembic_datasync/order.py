@@ -52,7 +52,7 @@ def step_order(plans: Sequence[DatasetPlan]) -> list[tuple[DatasetPlan, str]]:
 
 
 def _referred(plan: DatasetPlan) -> set[tuple[str | None, str]]:
-    """The tables ``plan``'s table refers to: by its foreign keys, and by the dataset's references."""
+    """The tables ``plan``'s table refers to: by foreign key, and by the dataset's references."""
     by_reference = {
         (reference.target.schema or plan.table.schema, reference.target.name)
         for reference in plan.references

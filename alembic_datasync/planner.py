@@ -237,8 +237,8 @@ def plan_dataset(
                     plan.owned.extend(_owned_values(row, db_row, every, key_columns, width))
                 continue
             if audit and create_only:
-                owned = {c: v for c, v in row.values.items() if c in create_only}
-                plan.owned.extend(_owned_values(row, db_row, every, key_columns, width, owned))
+                seeded = {c: v for c, v in row.values.items() if c in create_only}
+                plan.owned.extend(_owned_values(row, db_row, every, key_columns, width, seeded))
             if audit:
                 plan.unmanaged.extend(
                     _unmanaged_values(row.values, db_row, audited, where, table, rules, width)

@@ -67,7 +67,7 @@ class ResolvedReference:
 
 
 def database_tables(connection: Connection, metadata: MetaData) -> TableFinder:
-    """Finds referenced tables in the database, reflected into ``metadata`` (the referring table's)."""
+    """Finds referenced tables in the database, reflected into ``metadata`` (the referrer's)."""
 
     def find(schema: str | None, name: str) -> Table | None:
         try:
@@ -91,7 +91,7 @@ def resolve_references(
     problems: list[Problem] = []
     for reference in dataset.reference_list:
 
-        def problem(message: str) -> None:
+        def problem(message: str, reference: Reference = reference) -> None:
             problems.append(
                 Problem(
                     dataset.display_path,
@@ -174,9 +174,7 @@ def read_names(connection: Connection, reference: ResolvedReference) -> dict[Any
     return {stored: natural for stored, natural in connection.execute(query)}
 
 
-def load_names(
-    connection: Connection, references: Iterable[ResolvedReference]
-) -> None:
+def load_names(connection: Connection, references: Iterable[ResolvedReference]) -> None:
     """Read each reference's id -> natural key map; once per referred table and column."""
     read: dict[tuple[int, str, str], dict[Any, Any]] = {}
     for reference in references:

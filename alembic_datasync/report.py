@@ -226,7 +226,8 @@ def owned_lines(plan: DatasetPlan) -> list[str]:
     if plan.owned:
         count = len(plan.owned)
         lines.append(
-            f"{count} {'value' if count == 1 else 'values'} in the table differ from the file, "
+            f"{count} {'value' if count == 1 else 'values'} in the table "
+            f"{'differs' if count == 1 else 'differ'} from the file, "
             f"left as the application set {'it' if count == 1 else 'them'}:"
         )
         secret = dataset.secret_columns
@@ -376,7 +377,10 @@ def dataset_json(plan: DatasetPlan) -> dict[str, Any]:
                     **(
                         {"value": REDACTED, "file": REDACTED, "secret": True}
                         if found.column in secret
-                        else {"value": json_value(found.value), "file": json_value(found.file_value)}
+                        else {
+                            "value": json_value(found.value),
+                            "file": json_value(found.file_value),
+                        }
                     ),
                 }
                 for found in plan.owned

@@ -179,7 +179,7 @@ def declaration(datasets: Sequence[Dataset], index: int) -> list[Any]:
         for other in datasets
         if other is not dataset and (other.schema, other.table) == (dataset.schema, dataset.table)
     )
-    shape = [
+    shape: list[Any] = [
         dataset.table,
         dataset.schema,
         dataset.key_columns,

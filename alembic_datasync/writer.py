@@ -310,7 +310,9 @@ def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
         connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
 
 
-def _with_ids(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> list[RowChange]:
+def _with_ids(
+    connection: Connection, plan: DatasetPlan, changes: list[RowChange]
+) -> list[RowChange]:
     """``changes`` with the natural keys of referencing columns replaced by the referred ids.
 
     Looked up now, right before the write, in its transaction: a row another

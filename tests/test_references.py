@@ -91,7 +91,9 @@ def nodes(engine: sa.Engine) -> dict[str, str | None]:
 def test_a_node_names_a_provider_created_by_a_dataset_declared_after_it(
     fk_engine: sa.Engine, tmp_path: Path
 ) -> None:
-    write(tmp_path, "providers.yaml", "openai: {api_base: 'https://api.openai.com'}\nanthropic: {}\n")
+    write(
+        tmp_path, "providers.yaml", "openai: {api_base: 'https://api.openai.com'}\nanthropic: {}\n"
+    )
     write(
         tmp_path,
         "nodes.yaml",
@@ -118,7 +120,11 @@ def test_a_changed_reference_is_planned_and_shown_by_name(
     write(tmp_path, "providers.yaml", "openai: {}\nanthropic: {}\nmistral: {}\n")
     write(tmp_path, "nodes.yaml", "intent: {provider_id: mistral}\n")
     planned = run_plan(fk_engine, tmp_path, [PROVIDERS, NODES])
-    assert planned.plan_lines() == ["+ mistral", "~ intent", "    provider_id: 'openai' -> 'mistral'"]
+    assert planned.plan_lines() == [
+        "+ mistral",
+        "~ intent",
+        "    provider_id: 'openai' -> 'mistral'",
+    ]
     change = dataset_json(planned.datasets[1])["changes"][0]
     assert change["columns"] == {"provider_id": {"old": "openai", "new": "mistral"}}
     report = run_sync(fk_engine, tmp_path, [PROVIDERS, NODES])
@@ -149,7 +155,9 @@ def test_an_unknown_name_is_a_problem_at_its_line_naming_the_closest(
     with fk_engine.begin() as connection:
         connection.execute(PROVIDER.insert(), [{"name": "anthropic"}])
     write(tmp_path, "providers.yaml", "openai: {}\n")
-    write(tmp_path, "nodes.yaml", "intent: {provider_id: opneai}\nsummary: {provider_id: antropic}\n")
+    write(
+        tmp_path, "nodes.yaml", "intent: {provider_id: opneai}\nsummary: {provider_id: antropic}\n"
+    )
     with pytest.raises(InvalidDatasets) as raised:
         run_sync(fk_engine, tmp_path, [NODES, PROVIDERS])
     assert [str(problem) for problem in raised.value.problems] == [
