@@ -222,7 +222,7 @@ def owned_lines(plan: DatasetPlan) -> list[str]:
         lines.append(f"rows that exist: {OWNED} (insert_only=True)")
     elif dataset.create_only_columns:
         columns = ", ".join(sorted(dataset.create_only_columns))
-        lines.append(f"{columns}: {OWNED} once a row exists (create_only)")
+        lines.append(f"{columns}: {OWNED} (create_only: written only when a row is created)")
     if plan.owned:
         count = len(plan.owned)
         lines.append(

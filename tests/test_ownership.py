@@ -88,8 +88,8 @@ def test_a_create_only_column_is_written_once_and_never_updated(
     assert checked.render().splitlines() == [
         "datasync: llm_node_configuration (nodes.yaml): 1 total, 0 to create, 0 to update, "
         "1 unchanged",
-        "  default_temperature: owned by the application, not compared once a row exists "
-        "(create_only)",
+        "  default_temperature: owned by the application, not compared (create_only: written "
+        "only when a row is created)",
         "  1 value in the table differs from the file, left as the application set it:",
         "      intent: default_temperature = 0.9 (the file writes 0.2)",
     ]
