@@ -194,9 +194,21 @@ class _Refused(Exception):
             )
         change, error = culprit
         where = change.position if change.position is not None else dataset.display_path
+        if isinstance(error, MissingReference):
+            return (
+                f"{where}: could not {self.step.verb} row {change.label!r} of "
+                f"{dataset.label!r}: {error}; nothing was written"
+            )
+        hint = ""
+        if self.step.verb == "delete" and isinstance(error, sa_exc.IntegrityError):
+            # Pruning a row that rows outside the files still refer to.
+            hint = (
+                " (rows of another table still refer to it: point them at another row, or "
+                "keep this one in the file)"
+            )
         return (
             f"{where}: the database refused to {self.step.verb} row {change.label!r} of "
-            f"{dataset.label!r}: {_reason(error)}; nothing was written"
+            f"{dataset.label!r}: {_reason(error)}{hint}; nothing was written"
         )
 
 

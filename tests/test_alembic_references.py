@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from provider_project import provider_project, providers_of_nodes
 
 from alembic_project import Project
-from provider_project import provider_project, providers_of_nodes
 
 NODES = "config/llm_nodes.yaml"
 PROVIDERS = "config/llm_providers.yaml"

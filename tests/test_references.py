@@ -252,3 +252,40 @@ def test_the_history_holds_names(fk_engine: sa.Engine, tmp_path: Path) -> None:
     (change,) = nodes_record.changes[0].changes
     assert (change.column, change.old, change.new) == ("provider_id", "openai", "anthropic")
     assert json.dumps([change.old, change.new]) == '["openai", "anthropic"]'
+
+
+def test_pruning_a_provider_that_a_row_outside_the_files_names_says_why_it_cannot(
+    fk_engine: sa.Engine, tmp_path: Path
+) -> None:
+    from alembic_datasync import ApplyFailed
+
+    write(tmp_path, "providers.yaml", "openai: {}\nanthropic: {}\n")
+    write(tmp_path, "nodes.yaml", "intent: {provider_id: openai}\n")
+    run_sync(fk_engine, tmp_path, [PROVIDERS, NODES])
+    with fk_engine.begin() as connection:
+        anthropic = connection.execute(
+            sa.select(PROVIDER.c.id).where(PROVIDER.c.name == "anthropic")
+        ).scalar_one()
+        connection.execute(NODE.insert().values(node_name="by_the_app", provider_id=anthropic))
+    write(tmp_path, "providers.yaml", "openai: {}\n")
+    with pytest.raises(ApplyFailed) as raised:
+        run_sync(fk_engine, tmp_path, [PROVIDERS, NODES])
+    message = str(raised.value)
+    assert message.startswith(
+        "providers.yaml: the database refused to delete row 'anthropic' of 'llm_provider': "
+    )
+    assert message.endswith(
+        " (rows of another table still refer to it: point them at another row, or keep this "
+        "one in the file); nothing was written"
+    )
+    assert nodes(fk_engine) == {"intent": "openai", "by_the_app": "anthropic"}
+
+
+def test_the_referred_table_may_be_the_projects_model() -> None:
+    by_model = Dataset(
+        "nodes.yaml",
+        table=NODE,
+        key="node_name",
+        references={"provider_id": (PROVIDER, "name")},
+    )
+    assert by_model.reference_list == NODES.reference_list
