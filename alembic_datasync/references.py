@@ -223,6 +223,21 @@ def with_natural_keys(
     return named
 
 
+def name_rows(
+    connection: Connection, rows: list[dict[str, Any]], references: Sequence[ResolvedReference]
+) -> None:
+    """Turn each referencing column's id in ``rows`` (as `exporter` reads them) into its name."""
+    load_names(connection, references)
+    for row in rows:
+        for reference in references:
+            stored = row.get(reference.column)
+            if stored is not None:
+                name = reference.names.get(stored)
+                row[reference.column] = (
+                    name if name is not None else NoName(stored, reference.declared.table_label)
+                )
+
+
 class MissingReference(ValueError):
     """A natural key that no row of the referred table has when the row is written."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from provider_project import provider_project, providers_of_nodes
 
 from alembic_project import Project
@@ -156,3 +157,18 @@ def test_an_insert_only_provider_table_keeps_what_an_admin_changed(
         ("openai", "https://proxy.internal"),
     ]
     assert project.run("datasync", "--check").returncode == 0
+
+
+def test_export_and_the_editor_schema_speak_names(deployed: Project) -> None:
+    export = deployed.run("datasync", "export", "--dataset", "llm_node_configuration")
+    assert export.returncode == 0, export.output
+    exported = yaml.safe_load((deployed.folder / NODES).read_text())
+    assert {row["provider_id"] for row in exported.values()} == {"openai"}
+    schema = deployed.run("datasync", "schema", "--dataset", "llm_node_configuration")
+    assert schema.returncode == 0, schema.output
+    row = json.loads(schema.stdout)["additionalProperties"]
+    assert row["properties"]["provider_id"] == {
+        "type": ["string", "null"],
+        "maxLength": 50,
+        "description": "the name of a row of llm_provider",
+    }
