@@ -199,3 +199,17 @@ def test_declarations_that_cannot_work_are_refused() -> None:
         Dataset("n.yaml", table="t", key="k", references={"p": ("p", ("a", "b"))})  # type: ignore[dict-item]
     with pytest.raises(ValueError, match="key column 'p' cannot be a reference"):
         Dataset("n.yaml", table="t", key="p", references={"p": ("providers", "name")})
+
+
+def test_dropping_create_only_from_the_declaration_plans_the_file_value_again(
+    tables: sa.Engine, tmp_path: Path
+) -> None:
+    write(tmp_path, "intent: {default_model: gpt-4o, default_temperature: 0.2}\n")
+    run_sync(tables, tmp_path, OWNED_TEMPERATURE)
+    admin_sets(tables, "intent", default_temperature=0.9)
+    run_sync(tables, tmp_path, OWNED_TEMPERATURE)
+    run_sync(tables, tmp_path, OWNED_TEMPERATURE)  # verified: the shortcut may replay it
+    plain = Dataset("nodes.yaml", table="llm_node_configuration", key="node_name")
+    report = run_sync(tables, tmp_path, plain)
+    assert report.plan_lines() == ["~ intent", "    default_temperature: 0.9 -> 0.2"]
+    assert rows(tables) == {"intent": ("gpt-4o", 0.2)}

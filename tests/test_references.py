@@ -289,3 +289,25 @@ def test_the_referred_table_may_be_the_projects_model() -> None:
         references={"provider_id": (PROVIDER, "name")},
     )
     assert by_model.reference_list == NODES.reference_list
+
+
+def test_a_renamed_provider_is_never_skipped_by_the_no_parse_shortcut(
+    fk_engine: sa.Engine, tmp_path: Path
+) -> None:
+    with fk_engine.begin() as connection:
+        connection.execute(PROVIDER.insert(), [{"name": "openai"}, {"name": "anthropic"}])
+    write(tmp_path, "nodes.yaml", "intent: {provider_id: anthropic}\n")
+    run_sync(fk_engine, tmp_path, [NODES])
+    run_sync(fk_engine, tmp_path, [NODES])  # verified: nothing to do
+    # The nodes' table and file are as they were; only the referred name changed.
+    with fk_engine.begin() as connection:
+        connection.execute(
+            PROVIDER.update().where(PROVIDER.c.name == "anthropic").values(name="anthropic-eu")
+        )
+    with pytest.raises(InvalidDatasets) as raised:
+        run_sync(fk_engine, tmp_path, [NODES])
+    assert [str(problem) for problem in raised.value.problems] == [
+        "nodes.yaml:1:23: provider_id: no row of 'llm_provider' has name 'anthropic' (did you "
+        "mean 'anthropic-eu'?); add the row to 'llm_provider' (or its dataset file), or fix the "
+        "name"
+    ]
