@@ -70,10 +70,21 @@ def upgrade() -> None:
         sa.Column("name", sa.String(50), nullable=False, unique=True),
         sa.Column("api_base", sa.String(200)),
     )
-    with op.batch_alter_table("llm_node_configuration") as batch:
-        batch.add_column(sa.Column("provider_id", sa.Integer))
-        batch.create_foreign_key(
-            "fk_llm_node_configuration_provider", "llm_provider", ["provider_id"], ["id"]
+    if op.get_context().dialect.name == "sqlite":
+        # SQLite adds a column with its foreign key inline (it cannot ALTER constraints);
+        # plain SQL also works in --sql mode, where batch mode cannot reflect the table.
+        op.execute(
+            "ALTER TABLE llm_node_configuration "
+            "ADD COLUMN provider_id INTEGER REFERENCES llm_provider (id)"
+        )
+    else:
+        op.add_column("llm_node_configuration", sa.Column("provider_id", sa.Integer))
+        op.create_foreign_key(
+            "fk_llm_node_configuration_provider",
+            "llm_node_configuration",
+            "llm_provider",
+            ["provider_id"],
+            ["id"],
         )
 
 

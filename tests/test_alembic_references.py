@@ -99,7 +99,7 @@ def test_check_leaves_the_application_owned_temperature_alone(deployed: Project)
         "      translation: default_temperature = 0.5 (the file writes 0.3)",
     ]
     document = json.loads(deployed.run("datasync", "--check", "--format", "json").stdout)
-    assert document["status"] == "in_sync" or document["exit_status"] == 0
+    assert (document["status"], document["exit_status"]) == ("in_sync", 0)
     assert document["datasets"][1]["owned"]["values"] == [
         {
             "key": {"node_name": "translation"},
@@ -172,3 +172,17 @@ def test_export_and_the_editor_schema_speak_names(deployed: Project) -> None:
         "maxLength": 50,
         "description": "the name of a row of llm_provider",
     }
+
+
+def test_the_offline_script_looks_the_provider_up_by_name(deployed: Project) -> None:
+    run = deployed.run("-x", "datasync=sql", "upgrade", "0001:head", "--sql")
+    assert run.returncode == 0, run.output
+    statements = [" ".join(part.split()) for part in run.stdout.split(";\n")]
+    inserts = [s for s in statements if s.startswith("INSERT INTO llm_node_configuration")]
+    assert len(inserts) == 8
+    subquery = "(SELECT llm_provider.id FROM llm_provider WHERE llm_provider.name = 'openai')"
+    assert all(subquery in insert for insert in inserts)
+    # No UPDATE sets the application-owned temperature.
+    updates = [s for s in statements if s.startswith("UPDATE llm_node_configuration")]
+    assert len(updates) == 8
+    assert not any("default_temperature=" in u.split(" WHERE ")[0] for u in updates)
