@@ -95,3 +95,8 @@ def test_the_package_has_no_import_cycle() -> None:
 
 def test_the_planner_imports_nothing_from_the_checks() -> None:
     assert "check" not in local_imports("planner")
+
+
+def test_references_sit_below_the_plans() -> None:
+    # `plans` holds the resolved references; the writer turns names into ids.
+    assert {"plans", "planner", "writer"}.isdisjoint(local_imports("references"))
