@@ -74,11 +74,15 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
             )
         )
     valid: list[Row] = []
+    referring = [reference.column for reference in dataset.reference_list]
     first_row_of_key: dict[tuple[Any, ...], Row] = {}
     generated = _generated_columns(table)
     for row in loaded.rows:
         if loaded.cells_are_text:
+            # A reference's cell is a natural key: typed by its own rule, not the id's type.
+            names = {c: row.values[c] for c in referring if c in row.values}
             typed_cells(row, table)
+            row.values.update(names)
             for name in unknown_in_header:
                 del row.values[name]
         unusable = _value_problems(row, table, rules, generated, dataset.label, problems)

@@ -311,3 +311,24 @@ def test_a_renamed_provider_is_never_skipped_by_the_no_parse_shortcut(
         "mean 'anthropic-eu'?); add the row to 'llm_provider' (or its dataset file), or fix the "
         "name"
     ]
+
+
+def test_a_csv_file_names_providers_too(fk_engine: sa.Engine, tmp_path: Path) -> None:
+    with fk_engine.begin() as connection:
+        connection.execute(PROVIDER.insert(), [{"name": "openai"}, {"name": "1984"}])
+    write(tmp_path, "nodes.csv", "node_name,provider_id\nintent,openai\nsummary,1984\nlocal,\n")
+    csv_nodes = Dataset(
+        "nodes.csv",
+        table="llm_node_configuration",
+        key="node_name",
+        references={"provider_id": ("llm_provider", "name")},
+    )
+    report = run_sync(fk_engine, tmp_path, [csv_nodes])
+    assert report.plan_lines()[:4] == [
+        "+ intent",
+        "    provider_id: 'openai'",
+        "+ summary",
+        "    provider_id: '1984'",
+    ]
+    assert nodes(fk_engine) == {"intent": "openai", "summary": "1984", "local": None}
+    assert not run_plan(fk_engine, tmp_path, [csv_nodes]).has_changes
