@@ -30,6 +30,7 @@ from .display import show_value
 from .errors import Problem
 from .model import Metadata, model_in_metadata
 from .rows import LoadedFile
+from .tables import enforces_unique, unique_keys
 
 #: Natural keys looked up per SELECT ... WHERE name IN (...).
 _CHUNK = 2_000
@@ -117,6 +118,12 @@ def resolve_references(
             problem(
                 f"{reference.natural_key!r} is not a column of table {reference.table_label!r}"
                 f"{_closest(reference.natural_key, [c.name for c in target.c])}"
+            )
+            continue
+        if not enforces_unique(unique_keys(target), (reference.natural_key,)):
+            problem(
+                f"{reference.natural_key!r} is not unique in {reference.table_label!r}, so a "
+                f"name could mean several rows; add a unique constraint on it in a migration"
             )
             continue
         stored = _stored_column(table, reference.column, target)

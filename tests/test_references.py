@@ -205,6 +205,19 @@ def test_a_wrong_declaration_is_a_problem_naming_the_fix(
         "nodes.yaml: references['provider_id'] of 'llm_node_configuration': 'title' is not a "
         "column of table 'llm_provider'; fix the Dataset(...) references"
     )
+    ambiguous = Dataset(
+        "nodes.yaml",
+        table="llm_node_configuration",
+        key="node_name",
+        references={"provider_id": ("llm_provider", "api_base")},
+    )
+    with pytest.raises(InvalidDatasets) as raised:
+        run_sync(fk_engine, tmp_path, [ambiguous])
+    assert str(raised.value.problems[0]) == (
+        "nodes.yaml: references['provider_id'] of 'llm_node_configuration': 'api_base' is not "
+        "unique in 'llm_provider', so a name could mean several rows; add a unique constraint "
+        "on it in a migration; fix the Dataset(...) references"
+    )
 
 
 def test_validate_knows_the_names_the_files_write(tmp_path: Path) -> None:
