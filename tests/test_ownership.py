@@ -148,6 +148,10 @@ def test_an_insert_only_dataset_creates_missing_rows_and_never_updates(
     assert rows(tables) == {"intent": ("qwen-32b", 0.2), "summary": ("claude", 0.5)}
     # Nothing differs that the sync would write: the next check passes.
     assert not audit(tables, tmp_path, INSERT_ONLY).has_changes
+    # A line removed from an existing row is not reverted either.
+    write(tmp_path, "intent: {}\nsummary: {default_model: claude}\n")
+    assert not run_sync(tables, tmp_path, INSERT_ONLY).has_changes
+    assert rows(tables) == {"intent": ("qwen-32b", 0.2), "summary": ("claude", 0.5)}
 
 
 def test_the_offline_script_leaves_owned_values_alone(tables: sa.Engine, tmp_path: Path) -> None:
