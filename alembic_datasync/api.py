@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Table
 
@@ -42,7 +43,18 @@ from .overlays import (
     note_overlays,
 )
 from .planner import plan_dataset
+from .plans import DatasetPlan
 from .readback import values_not_kept
+from .references import (
+    ResolvedReference,
+    database_tables,
+    declared_tables,
+    known_names,
+    load_names,
+    resolve_references,
+    unknown_references,
+    with_natural_rules,
+)
 from .report import SyncReport
 from .rows import LoadedFile
 from .state import Observation, Replay, last_applied, record_states, replay_unchanged
@@ -133,7 +145,7 @@ def _plan(
     problems: list[Problem] = []
     warnings: list[str] = []
     dialect = connection.dialect.name
-    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool]] = []
+    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool, list[ResolvedReference]]] = []
     remembered: list[LastApplied | None] = []
     files = read.usable(
         problems,
@@ -158,7 +170,11 @@ def _plan(
             model = model_in_metadata(metadata, dataset.table, dataset.schema)
         if model is not None:
             carry_model_defaults(table, model, connection.dialect)
-        rules = column_rules(table, dialect)
+        references, unresolved = resolve_references(
+            dataset, table, database_tables(connection, table.metadata), dialect
+        )
+        problems.extend(unresolved)
+        rules = with_natural_rules(column_rules(table, dialect), references)
         checked = check_file(file, table, rules)
         problems.extend(checked.problems)
         added = added_row_problems(checked.valid, table, environment)
@@ -169,10 +185,11 @@ def _plan(
             checked.valid.rows = [r for r in checked.valid.rows if r.position not in flagged]
         # The valid rows are planned even when there are problems: what only
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
-        ready.append((checked.valid, table, rules, model is not None))
+        ready.append((checked.valid, table, rules, model is not None, references))
         remembered.append(memory.get(id(file.dataset)))
     plans = []
-    for number, (valid, table, rules, model_known) in enumerate(ready):
+    load_names(connection, [r for *_, references in ready for r in references])
+    for number, (valid, table, rules, model_known, references) in enumerate(ready):
         # Other datasets of the same table: their rows are theirs (never pruned
         # here), and a row written by two files is a problem.
         dataset_plan, plan_problems = plan_dataset(
@@ -186,6 +203,7 @@ def _plan(
             model_known=model_known,
             audit=audit,
             last=remembered[number],
+            references=references,
         )
         if dataset_plan.applied is not None:
             dataset_plan.applied.source_digest = valid.source_digest
@@ -195,6 +213,7 @@ def _plan(
         if dataset_plan.has_changes:
             refused = non_transactional_problem(valid.dataset, table)
             problems.extend([refused] if refused else [])
+    problems.extend(_unknown_references(ready, plans))
     if problems:
         # Each file's problems, then those of its overlay.
         paths = [
@@ -205,6 +224,56 @@ def _plan(
         ordered = in_file_order(problems, paths)
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
     return SyncReport(plans, warnings)
+
+
+def _unknown_references(
+    ready: Sequence[tuple[LoadedFile, Table, Any, Any, list[ResolvedReference]]],
+    plans: Sequence[DatasetPlan],
+) -> list[Problem]:
+    """References to natural keys that neither the table (less the rows pruned) nor a file has."""
+    problems: list[Problem] = []
+    for valid, _, _, _, references in ready:
+
+        def known(reference: ResolvedReference) -> dict[Any, Any]:
+            where = (reference.declared.schema, reference.declared.table)
+            files = [file for file, *_ in ready if _table_of(file.dataset) == where]
+            leaving = [
+                change.key[0]
+                for plan in plans
+                if _table_of(plan.dataset) == where
+                and plan.dataset.key_columns == (reference.natural_key,)
+                for change in plan.deletes
+            ]
+            found = known_names(reference, files, in_table=True, leaving=leaving)
+            assert found is not None
+            return found
+
+        problems.extend(unknown_references(valid, references, known))
+    return problems
+
+
+def _unknown_in_files(
+    referring: Sequence[tuple[LoadedFile, list[ResolvedReference]]], files: Sequence[LoadedFile]
+) -> list[Problem]:
+    """With no database: references to natural keys no file of the referred table writes.
+
+    A referred table no dataset of the run fills is not checked (only the
+    database knows its rows).
+    """
+    problems: list[Problem] = []
+    for valid, references in referring:
+
+        def known(reference: ResolvedReference) -> dict[Any, Any] | None:
+            where = (reference.declared.schema, reference.declared.table)
+            of_table = [file for file in files if _table_of(file.dataset) == where]
+            return known_names(reference, of_table, in_table=False)
+
+        problems.extend(unknown_references(valid, references, known))
+    return problems
+
+
+def _table_of(dataset: Dataset) -> tuple[str | None, str]:
+    return (dataset.schema, dataset.table)
 
 
 def apply(
@@ -494,6 +563,7 @@ def _validated(
         ),
     )
     checked: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
+    referring: list[tuple[LoadedFile, list[ResolvedReference]]] = []
     for file in files:
         dataset = file.dataset
         table = table_in_metadata(metadata, dataset)
@@ -501,8 +571,10 @@ def _validated(
             problems.append(not_in_metadata_problem(dataset, metadata))
             problems.extend(file.problems)
             continue
+        references, unresolved = resolve_references(dataset, table, declared_tables(metadata), "")
+        problems.extend(unresolved)
         # No dialect: each type's rules as declared, the same on every database.
-        rules = column_rules(table, "")
+        rules = with_natural_rules(column_rules(table, ""), references)
         result = check_file(file, table, rules)
         found = list(result.problems)
         added = added_row_problems(result.valid, table, environment)
@@ -524,5 +596,7 @@ def _validated(
                 found.append(problem)
         problems.extend(in_file_order(found))
         checked.append((result.valid, table, rules))
+        referring.append((result.valid, references))
     problems.extend(shared_rows(checked))
+    problems.extend(_unknown_in_files(referring, [file for file, _, _ in checked]))
     return problems, read.secret_values()

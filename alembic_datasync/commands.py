@@ -46,6 +46,12 @@ from .exporter import exported_columns, read_rows, reexport, render, secret_colu
 from .history import SyncRecord, history_lines, record_json, sync_lines
 from .loader import parse_file
 from .overlays import display_overlay, found_environments
+from .references import (
+    database_tables,
+    name_rows,
+    resolve_references,
+    with_natural_rules,
+)
 from .report import SyncReport, json_document
 from .tables import (
     column_rules,
@@ -532,9 +538,15 @@ def _reexport(
     chosen = exported_columns(table, dataset.key_columns, written or None)
     if not include_secrets:
         chosen = [c for c in chosen if c not in dataset.secret_columns]
-    rules = column_rules(table, connection.dialect.name)
+    dialect = connection.dialect.name
+    references, _ = resolve_references(
+        dataset, table, database_tables(connection, table.metadata), dialect
+    )
+    rules = column_rules(table, dialect)
     rows, _ = read_rows(connection, table, chosen, dataset.key_columns, rules=rules)
-    text, kept = reexport(loaded, source, rows, rules)
+    # A reference is exported as the name the file writes (`references`).
+    name_rows(connection, rows, references)
+    text, kept = reexport(loaded, source, rows, with_natural_rules(rules, references))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:

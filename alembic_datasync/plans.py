@@ -14,6 +14,7 @@ from .applied import AppliedRows
 from .column_types import ValueRule
 from .dataset import Dataset
 from .errors import Position
+from .references import ResolvedReference
 from .tables import UniqueKey
 
 Action = Literal["create", "update", "delete"]
@@ -73,6 +74,21 @@ class UnmanagedValue:
     value: Any
 
 
+@dataclass(frozen=True, slots=True)
+class OwnedValue:
+    """A value the application owns (``insert_only``, ``create_only``) that differs from the file.
+
+    The sync leaves it as it is; ``alembic datasync --check`` shows it and
+    does not fail on it.
+    """
+
+    key: tuple[Any, ...]
+    label: str
+    column: str
+    value: Any
+    file_value: Any
+
+
 @dataclass(slots=True)
 class DatasetPlan:
     """What syncing one dataset does.
@@ -97,6 +113,11 @@ class DatasetPlan:
     audited: bool = False
     unlisted: list[tuple[Any, ...]] = field(default_factory=list)
     unmanaged: list[UnmanagedValue] = field(default_factory=list)
+    #: With ``audit``: values the application owns that differ from the file.
+    owned: list[OwnedValue] = field(default_factory=list)
+    #: The dataset's references by natural key, found in the tables: the
+    #: writer turns the plan's natural keys into ids through them.
+    references: list[ResolvedReference] = field(default_factory=list, repr=False)
     #: How each column's values were compared; the check after writing uses the same.
     rules: dict[str, ValueRule] = field(default_factory=dict, repr=False, compare=False)
     #: What the file writes, row by row: the state remembers it (`state`).

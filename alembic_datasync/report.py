@@ -109,6 +109,8 @@ def summary_line(plan: DatasetPlan, applied: bool) -> str:
     ]
     if plan.dataset.prune or plan.deletes:
         parts.append(f"{len(plan.deletes)} {deleted}")
+    if plan.dataset.insert_only:
+        parts[3] += " (insert-only: rows that exist are not compared)"
     files = plan.dataset.display_path + (f" + {plan.overlay}" if plan.overlay else "")
     return f"datasync: {plan.dataset.label} ({files}): {', '.join(parts)}"
 
@@ -220,6 +222,41 @@ def audit_lines(plan: DatasetPlan) -> list[str]:
             f"    {found.label}: {found.column} = "
             f"{SECRET if found.column in secret else show_value(found.value)}"
             for found in plan.unmanaged[:AUDIT_LISTED]
+        )
+        lines.extend(_more(count))
+    lines.extend(owned_lines(plan))
+    return lines
+
+
+#: How ``--check`` and ``--dry-run`` name what the application owns.
+OWNED = "owned by the application, not compared"
+
+
+def owned_lines(plan: DatasetPlan) -> list[str]:
+    """What the application owns (``insert_only``, ``create_only``), and where it differs."""
+    dataset = plan.dataset
+    lines: list[str] = []
+    if dataset.insert_only:
+        lines.append(f"rows that exist: {OWNED} (insert_only=True)")
+    elif dataset.create_only_columns:
+        columns = ", ".join(sorted(dataset.create_only_columns))
+        lines.append(f"{columns}: {OWNED} (create_only: written only when a row is created)")
+    if plan.owned:
+        count = len(plan.owned)
+        lines.append(
+            f"{count} {'value' if count == 1 else 'values'} in the table "
+            f"{'differs' if count == 1 else 'differ'} from the file, "
+            f"left as the application set {'it' if count == 1 else 'them'}:"
+        )
+        secret = dataset.secret_columns
+        lines.extend(
+            f"    {found.label}: {found.column} = "
+            + (
+                f"{SECRET}"
+                if found.column in secret
+                else f"{show_value(found.value)} (the file writes {show_value(found.file_value)})"
+            )
+            for found in plan.owned[:AUDIT_LISTED]
         )
         lines.extend(_more(count))
     return lines
@@ -357,6 +394,27 @@ def dataset_json(plan: DatasetPlan) -> dict[str, Any]:
             }
             for found in plan.unmanaged
         ]
+        document["owned"] = {
+            "insert_only": dataset.insert_only,
+            "create_only": sorted(dataset.create_only_columns),
+            "note": OWNED,
+            "values": [
+                {
+                    "key": _key(plan, found.key),
+                    "label": found.label,
+                    "column": found.column,
+                    **(
+                        {"value": REDACTED, "file": REDACTED, "secret": True}
+                        if found.column in secret
+                        else {
+                            "value": json_value(found.value),
+                            "file": json_value(found.file_value),
+                        }
+                    ),
+                }
+                for found in plan.owned
+            ],
+        }
     return document
 
 

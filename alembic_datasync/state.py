@@ -179,7 +179,7 @@ def declaration(datasets: Sequence[Dataset], index: int) -> list[Any]:
         for other in datasets
         if other is not dataset and (other.schema, other.table) == (dataset.schema, dataset.table)
     )
-    return [
+    shape: list[Any] = [
         dataset.table,
         dataset.schema,
         dataset.key_columns,
@@ -189,6 +189,11 @@ def declaration(datasets: Sequence[Dataset], index: int) -> list[Any]:
         state_key(dataset),
         others,
     ]
+    # Ownership is part of the declaration (left out when unused, so that
+    # states recorded before it existed stay valid).
+    if dataset.insert_only or dataset.create_only_columns:
+        shape.append(["owned", dataset.insert_only, sorted(dataset.create_only_columns)])
+    return shape
 
 
 def replay_unchanged(
@@ -216,7 +221,9 @@ def replay_unchanged(
         for index in members:
             dataset = datasets[index]
             own = stored.get(state_key(dataset))
-            if own is None:
+            if own is None or dataset.reference_list:
+                # A reference's names live in another table, which the
+                # digests do not cover: such a dataset is always planned.
                 unchanged = False
                 continue
             try:
