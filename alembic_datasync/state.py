@@ -34,7 +34,7 @@ from .dataset import Dataset
 from .digests import fingerprint, schema_digest, table_digest
 from .encoding import PACKING, compress, dumps, unpack
 from .errors import DatasetFileMissing
-from .files import read_source, source_digest
+from .files import file_digest
 from .plans import DatasetPlan
 from .rows import FileProblem
 from .storage import StateTables, state_table
@@ -217,11 +217,10 @@ def replay_unchanged(
                 unchanged = False
                 continue
             try:
-                source = read_source(dataset, dataset.resolve(base_dir), max_file_size)
+                digest = file_digest(dataset, dataset.resolve(base_dir), max_file_size)
             except (DatasetFileMissing, FileProblem):
                 unchanged = False
                 continue
-            digest = source_digest(source)
             if digest != own.file_digest or own.fingerprint != fingerprint(
                 connection, declaration(datasets, index)
             ):
