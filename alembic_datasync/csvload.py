@@ -20,6 +20,7 @@ cells are found by reading that record again when a message needs one.
 from __future__ import annotations
 
 import decimal
+import functools
 import hashlib
 import json
 import re
@@ -30,6 +31,7 @@ from typing import IO, Any
 from sqlalchemy import Table
 from sqlalchemy import types as sqltypes
 
+from .collector import collector_paused
 from .column_types import is_mysql_boolean
 from .dataset import Dataset
 from .errors import Position, Problem
@@ -240,6 +242,38 @@ class _Record:
         return found
 
 
+#: How many different texts of one column are shared (see `_SharedTexts`).
+_SHARED_PER_COLUMN = 4096
+
+
+class _SharedTexts:
+    """One string object for each text a column repeats (a model name, ``true``, ``0.2``).
+
+    A catalogue's columns mostly repeat a few values; a million rows then hold
+    a few strings, not millions of copies.  A column of distinct values (the
+    key) fills its table up to `_SHARED_PER_COLUMN` and is left as it is.
+    """
+
+    __slots__ = ("columns", "known")
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        self.known: list[dict[str, str]] = [{} for _ in columns]
+
+    def values(self, texts: list[str | None]) -> dict[str, str | None]:
+        """The row's values by column name, each repeated text the column's one copy."""
+        values: dict[str, str | None] = {}
+        for name, text, known in zip(self.columns, texts, self.known, strict=True):
+            if text is not None:
+                same = known.get(text)
+                if same is not None:
+                    text = same
+                elif len(known) < _SHARED_PER_COLUMN:
+                    known[text] = text
+            values[name] = text
+        return values
+
+
 class CellPositions(dict[str, tuple[int, int]]):
     """A CSV row's ``value_positions``: found when asked, by reading its record again.
 
@@ -291,47 +325,40 @@ def read_csv(file: IO[bytes], path: Path, dataset: Dataset, max_record: int) -> 
     width = len(columns)
     named_at = {name: (at, column) for name, (_, at, column) in zip(columns, header, strict=True)}
     record = _Record(path, shown, columns, max_record)
+    shared = _SharedTexts(columns)
     rows: list[Row] = []
     problems: list[Problem] = []
     append = rows.append
-    for line_number, offset, text in lines:
-        if not text:
-            continue  # a blank line
-        if '"' not in text:
-            fields = text.split(",")
-            if len(fields) == width:
-                values = {name: cell or _EMPTY for name, cell in zip(columns, fields, strict=True)}
-                append(
-                    Row(
-                        values,
+    # The rows form no cycles: the collector would only rescan them, again and again.
+    with collector_paused():
+        for line_number, offset, text in lines:
+            if not text:
+                continue  # a blank line
+            texts: list[str | None]
+            if '"' not in text:
+                texts = [cell or _EMPTY for cell in text.split(",")]
+            else:
+                texts = [
+                    cell
+                    for cell, _, _ in _record_cells(text, line_number, lines, shown, max_record)
+                ]
+            if len(texts) != width:
+                problems.append(
+                    Problem(
                         Position(shown, line_number, 1),
-                        CellPositions(record, offset, line_number),
-                        _NO_SCALAR_TEXTS,
+                        f"this record has {len(texts)} fields and the header {width}; "
+                        f"a comma inside a value needs the field quoted",
                     )
                 )
                 continue
-            count = len(fields)
-        else:
-            cells = _record_cells(text, line_number, lines, shown, max_record)
-            if len(cells) == width:
-                values = {name: cell for name, (cell, _, _) in zip(columns, cells, strict=True)}
-                append(
-                    Row(
-                        values,
-                        Position(shown, line_number, 1),
-                        CellPositions(record, offset, line_number),
-                        _NO_SCALAR_TEXTS,
-                    )
+            append(
+                Row(
+                    shared.values(texts),
+                    Position(shown, line_number, 1),
+                    CellPositions(record, offset, line_number),
+                    _NO_SCALAR_TEXTS,
                 )
-                continue
-            count = len(cells)
-        problems.append(
-            Problem(
-                Position(shown, line_number, 1),
-                f"this record has {count} fields and the header {width}; "
-                f"a comma inside a value needs the field quoted",
             )
-        )
     return LoadedFile(
         dataset,
         rows,
@@ -377,6 +404,14 @@ def typed_cells(row: Row, table: Table) -> None:
 
 
 def _typed(column_type: Any, cell: str) -> Any:
+    """``cell`` as a value of ``column_type``, or ``cell`` itself when it is not one."""
+    if isinstance(column_type, _SHARED_TYPES):
+        # Immutable values, often repeated: one object for each text.
+        return _typed_shared(column_type, cell)
+    return _typed_each(column_type, cell)
+
+
+def _typed_each(column_type: Any, cell: str) -> Any:
     text = cell.strip()
     if isinstance(column_type, sqltypes.Boolean) or is_mysql_boolean(column_type, "mysql"):
         return _BOOLEANS.get(text.lower(), cell)
@@ -396,6 +431,10 @@ def _typed(column_type: Any, cell: str) -> Any:
         return cell
     return cell
 
+
+_typed_shared = functools.lru_cache(maxsize=4096)(_typed_each)
+# Float is no subclass of Numeric in SQLAlchemy 2.1.
+_SHARED_TYPES = (sqltypes.Boolean, sqltypes.Integer, sqltypes.Float, sqltypes.Numeric)
 
 _BOOLEANS = {
     spelled: meaning
