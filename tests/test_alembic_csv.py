@@ -18,9 +18,7 @@ ENV_PY = "migrations/env.py"
 YAML_DECLARATION = (
     'Dataset("config/llm_nodes.yaml", table="llm_node_configuration", key="node_name")'
 )
-CSV_DECLARATION = (
-    'Dataset("config/llm_nodes.csv", table="llm_node_configuration", key="node_name")'
-)
+CSV_DECLARATION = 'Dataset("config/llm_nodes.csv", table="llm_node_configuration", key="node_name")'
 
 # An empty cell is NULL; "" is the empty string.  A quoted field holds commas,
 # doubled quotes and line breaks (translation's record is lines 5 and 6).
