@@ -133,9 +133,10 @@ def run_case_here(spec: dict[str, Any]) -> None:
     run = (
         case_copy if spec["case"] == "copy" else case_read if spec["case"] == "read" else case_sync
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run(spec)
     result["seconds"] = time.perf_counter() - started
+    result["cpu_seconds"] = time.process_time() - cpu
     # Linux reports ru_maxrss in KiB.
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
@@ -219,7 +220,11 @@ def measure(args: argparse.Namespace, workdir: Path, database: Database) -> dict
         result = run_case({"case": case, "file": str(file), "url": url})
         expect(case, result, args.rows)
         runs[case].append(result)
-        print(f"  {case}: {result['seconds']:.2f} s, {result['peak_rss_mib']:.0f} MiB", flush=True)
+        print(
+            f"  {case}: {result['seconds']:.2f} s ({result['cpu_seconds']:.2f} s CPU), "
+            f"{result['peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
 
     for _ in range(args.repeat):
         database.empty_table()
@@ -250,14 +255,15 @@ def results_table(raw: dict[str, Any]) -> list[str]:
     """The Markdown table of the run: time, peak RSS, and both as ratios to COPY's."""
     copy_seconds, copy_peak = median(raw, "copy"), peak(raw, "copy")
     out = [
-        "| case | time | x COPY's time | peak RSS | x COPY's peak RSS |",
-        "|---|---:|---:|---:|---:|",
+        "| case | time | x COPY's time | CPU (this process) | peak RSS | x COPY's peak RSS |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for case, title in CASES.items():
         seconds, rss = median(raw, case), peak(raw, case)
+        cpu = statistics.median(r["cpu_seconds"] for r in raw["runs"][case])
         out.append(
-            f"| {title} | {seconds:.2f} s | {seconds / copy_seconds:.2f} | {rss:,.0f} MiB | "
-            f"{rss / copy_peak:.1f} |"
+            f"| {title} | {seconds:.2f} s | {seconds / copy_seconds:.2f} | {cpu:.2f} s | "
+            f"{rss:,.0f} MiB | {rss / copy_peak:.1f} |"
         )
     return out
 
@@ -279,7 +285,8 @@ def write_results(raw: dict[str, Any]) -> str:
         + ": the machine is shared, compare cases of the same run",
         f"- command: `python bench/csv_datasets.py {raw['command']}`".rstrip(),
         f"- {raw['repeat']} run(s) per case, each a fresh process: median time of the measured "
-        "work (interpreter start and imports excluded), highest peak RSS of the process",
+        "work (interpreter start and imports excluded), highest peak RSS of the process; CPU is "
+        "the process's own (user + system), not the server's: COPY's work is the server's",
         "",
         *results_table(raw),
         "",
