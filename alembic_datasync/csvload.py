@@ -24,7 +24,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -395,20 +395,29 @@ def typed_cells(row: Row, table: Table) -> None:
 
     Text that is not a value of its column's type stays text, for the check
     to refuse with its position ("count expects a whole number, got 'many'").
-    Columns the table does not have stay text too (the check names them).
+    Columns the table does not have stay text too (the check names them), and
+    so do the cells of text, date and time columns (the check reads ISO text).
     """
-    for name, cell in row.values.items():
-        column = table.c.get(name)
-        if isinstance(cell, str) and column is not None:
-            row.values[name] = _typed(column.type, cell)
+    typers = _typers(table)
+    values = row.values
+    for name, cell in values.items():
+        typer = typers.get(name)
+        if typer is not None and isinstance(cell, str):
+            values[name] = typer(cell)
 
 
-def _typed(column_type: Any, cell: str) -> Any:
-    """``cell`` as a value of ``column_type``, or ``cell`` itself when it is not one."""
-    if isinstance(column_type, _SHARED_TYPES):
-        # Immutable values, often repeated: one object for each text.
-        return _typed_shared(column_type, cell)
-    return _typed_each(column_type, cell)
+@functools.lru_cache(maxsize=64)
+def _typers(table: Table) -> dict[str, Callable[[str], Any]]:
+    """For each column of ``table`` whose cells are typed: the function that types a cell."""
+    typers: dict[str, Callable[[str], Any]] = {}
+    for column in table.columns:
+        column_type = column.type
+        if isinstance(column_type, _SHARED_TYPES):
+            # Immutable values, often repeated: one object for each text.
+            typers[column.name] = functools.partial(_typed_shared, column_type)
+        elif isinstance(column_type, sqltypes.JSON | sqltypes.ARRAY):
+            typers[column.name] = functools.partial(_typed_each, column_type)
+    return typers
 
 
 def _typed_each(column_type: Any, cell: str) -> Any:
