@@ -11,7 +11,7 @@ WORKERS ?= 2
 LOWEST := .venv-lowest
 NEXT := .venv-alembic-next
 
-.PHONY: example test test-lowest test-alembic-next soak lint check bench bench-state differential clean
+.PHONY: example test test-lowest test-alembic-next soak lint check bench bench-state bench-csv differential clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +92,12 @@ bench: $(STAMP)
 # DATASYNC_BENCH_*_URL is set (a few minutes).
 bench-state: $(STAMP)
 	$(BIN)/python bench/state.py $(BENCH_ARGS)
+
+# Issue 14's CSV benchmark on PostgreSQL (DATASYNC_BENCH_POSTGRESQL_URL): sync of a CSV
+# file against COPY of the same file; writes bench/CSV_RESULTS.md. 100,000 rows by
+# default; BENCH_ARGS="--rows 1000000" for the million rows of the README's figures.
+bench-csv: $(STAMP)
+	$(BIN)/python bench/csv_datasets.py $(BENCH_ARGS)
 
 # The no-parse shortcut against the full plan under random drift: a longer walk than CI's.
 differential: $(STAMP)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Table
 
@@ -27,14 +28,34 @@ from .collector import collector_paused
 from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
-from .errors import InvalidDatasets, Problem, in_file_order
+from .errors import InvalidDatasets, Position, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
 from .history import SyncOrigin, SyncRecord, read_history, read_sync, record_sync
 from .keys import describe_key
 from .model import Metadata, carry_model_defaults, model_in_metadata
 from .notify import send as send_notification
+from .overlays import (
+    added_row_problems,
+    checked_environment,
+    display_overlay,
+    environment_warnings,
+    found_environments,
+    mark_origins,
+    note_overlays,
+)
 from .planner import plan_dataset
+from .plans import DatasetPlan
 from .readback import values_not_kept
+from .references import (
+    ResolvedReference,
+    database_tables,
+    declared_tables,
+    known_names,
+    load_names,
+    resolve_references,
+    unknown_references,
+    with_natural_rules,
+)
 from .report import SyncReport
 from .rows import LoadedFile
 from .state import Observation, Replay, last_applied, record_states, replay_unchanged
@@ -71,6 +92,7 @@ def plan(
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     audit: bool = False,
     state: StateTables | None = None,
+    environment: str | None = None,
 ) -> SyncReport:
     """Plan syncing ``datasets`` into the database of ``connection``; reads, never writes.
 
@@ -85,11 +107,20 @@ def plan(
     cannot be synced.  A missing file is a warning in the report (its table is
     left alone) unless ``strict``, where it is a problem too.  ``state`` names
     the tables where the last sync's state is read from (the defaults:
-    `StateTables()`).
+    `StateTables()`).  ``environment`` names the environment whose overlay
+    files (``config/llm_nodes.staging.yaml`` next to ``config/llm_nodes.yaml``)
+    are merged into the dataset files; None, the default, reads the files
+    alone.
     """
     tables = state or StateTables()
+    environment = checked_environment(environment)
     memory = _memory(connection, tables, datasets) if tables_exist(connection, tables) else {}
-    return _plan(connection, datasets, metadata, base_dir, strict, max_file_size, audit, memory)
+    report = _plan(
+        connection, datasets, metadata, base_dir, strict, max_file_size, audit, memory, environment
+    )
+    report.warnings[:0] = environment_warnings(datasets, base_dir, environment)
+    note_overlays(report.datasets, base_dir, environment)
+    return report
 
 
 def _memory(
@@ -109,13 +140,22 @@ def _plan(
     max_file_size: int,
     audit: bool,
     memory: dict[int, LastApplied | None],
+    environment: str | None = None,
 ) -> SyncReport:
     # Reading, checking and planning build many containers and no cycles: one
     # pause of the collector for all of it, not a rescan of every row each
     # time a stage allocates (`collector.collector_paused`).
     with collector_paused():
         return _plan_paused(
-            connection, datasets, metadata, base_dir, strict, max_file_size, audit, memory
+            connection,
+            datasets,
+            metadata,
+            base_dir,
+            strict,
+            max_file_size,
+            audit,
+            memory,
+            environment,
         )
 
 
@@ -128,12 +168,13 @@ def _plan_paused(
     max_file_size: int,
     audit: bool,
     memory: dict[int, LastApplied | None],
+    environment: str | None,
 ) -> SyncReport:
-    read = read_files(datasets, base_dir, max_file_size)
+    read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
     warnings: list[str] = []
     dialect = connection.dialect.name
-    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool]] = []
+    ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool, list[ResolvedReference]]] = []
     remembered: list[LastApplied | None] = []
     files = read.usable(
         problems,
@@ -158,15 +199,26 @@ def _plan_paused(
             model = model_in_metadata(metadata, dataset.table, dataset.schema)
         if model is not None:
             carry_model_defaults(table, model, connection.dialect)
-        rules = column_rules(table, dialect)
+        references, unresolved = resolve_references(
+            dataset, table, database_tables(connection, table.metadata), dialect
+        )
+        problems.extend(unresolved)
+        rules = with_natural_rules(column_rules(table, dialect), references)
         checked = check_file(file, table, rules)
         problems.extend(checked.problems)
+        added = added_row_problems(checked.valid, table, environment)
+        if added:
+            problems.extend(added)
+            # Reported here, as an overlay's row: not again by the planner.
+            flagged = {problem.position for problem in added}
+            checked.valid.rows = [r for r in checked.valid.rows if r.position not in flagged]
         # The valid rows are planned even when there are problems: what only
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
-        ready.append((checked.valid, table, rules, model is not None))
+        ready.append((checked.valid, table, rules, model is not None, references))
         remembered.append(memory.get(id(file.dataset)))
     plans = []
-    for number, (valid, table, rules, model_known) in enumerate(ready):
+    load_names(connection, [r for *_, references in ready for r in references])
+    for number, (valid, table, rules, model_known, references) in enumerate(ready):
         # Other datasets of the same table: their rows are theirs (never pruned
         # here), and a row written by two files is a problem.
         dataset_plan, plan_problems = plan_dataset(
@@ -180,18 +232,77 @@ def _plan_paused(
             model_known=model_known,
             audit=audit,
             last=remembered[number],
+            references=references,
         )
         if dataset_plan.applied is not None:
             dataset_plan.applied.source_digest = valid.source_digest
+        mark_origins(dataset_plan, valid)
         plans.append(dataset_plan)
         problems.extend(plan_problems)
         if dataset_plan.has_changes:
             refused = non_transactional_problem(valid.dataset, table)
             problems.extend([refused] if refused else [])
+    problems.extend(_unknown_references(ready, plans))
     if problems:
-        ordered = in_file_order(problems, [d.display_path for d in datasets])
+        # Each file's problems, then those of its overlay.
+        paths = [
+            path
+            for d in datasets
+            for path in (d.display_path, display_overlay(d, environment) if environment else "")
+        ]
+        ordered = in_file_order(problems, paths)
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
     return SyncReport(plans, warnings)
+
+
+def _unknown_references(
+    ready: Sequence[tuple[LoadedFile, Table, Any, Any, list[ResolvedReference]]],
+    plans: Sequence[DatasetPlan],
+) -> list[Problem]:
+    """References to natural keys that neither the table (less the rows pruned) nor a file has."""
+    problems: list[Problem] = []
+    for valid, _, _, _, references in ready:
+
+        def known(reference: ResolvedReference) -> dict[Any, Any]:
+            where = (reference.declared.schema, reference.declared.table)
+            files = [file for file, *_ in ready if _table_of(file.dataset) == where]
+            leaving = [
+                change.key[0]
+                for plan in plans
+                if _table_of(plan.dataset) == where
+                and plan.dataset.key_columns == (reference.natural_key,)
+                for change in plan.deletes
+            ]
+            found = known_names(reference, files, in_table=True, leaving=leaving)
+            assert found is not None
+            return found
+
+        problems.extend(unknown_references(valid, references, known))
+    return problems
+
+
+def _unknown_in_files(
+    referring: Sequence[tuple[LoadedFile, list[ResolvedReference]]], files: Sequence[LoadedFile]
+) -> list[Problem]:
+    """With no database: references to natural keys no file of the referred table writes.
+
+    A referred table no dataset of the run fills is not checked (only the
+    database knows its rows).
+    """
+    problems: list[Problem] = []
+    for valid, references in referring:
+
+        def known(reference: ResolvedReference) -> dict[Any, Any] | None:
+            where = (reference.declared.schema, reference.declared.table)
+            of_table = [file for file in files if _table_of(file.dataset) == where]
+            return known_names(reference, of_table, in_table=False)
+
+        problems.extend(unknown_references(valid, references, known))
+    return problems
+
+
+def _table_of(dataset: Dataset) -> tuple[str | None, str]:
+    return (dataset.schema, dataset.table)
 
 
 def apply(
@@ -268,10 +379,11 @@ def sync(
     audit: bool = False,
     state: StateTables | None = None,
     origin: SyncOrigin | None = None,
+    environment: str | None = None,
 ) -> SyncReport:
     """Plan ``datasets`` and, unless ``dry_run``, apply the plan; the report either way.
 
-    ``metadata`` and ``audit`` are `plan`'s.
+    ``metadata``, ``audit`` and ``environment`` are `plan`'s.
 
     Reads and writes in one unit of work (`transaction.unit_of_work`): a
     SAVEPOINT in the caller's transaction when ``connection`` is in one (the
@@ -292,6 +404,7 @@ def sync(
     """
     tables = state or StateTables()
     origin = origin or SyncOrigin()
+    environment = checked_environment(environment)
     if nested is None:
         nested = connection.in_transaction()
     created = False
@@ -318,16 +431,29 @@ def sync(
                 base_dir=base_dir,
                 max_file_size=max_file_size,
                 revisions=origin.revisions,
+                environment=environment,
             )
         rest = [d for number, d in enumerate(datasets) if number not in replay.plans]
         memory = _memory(connection, tables, rest) if readable and rest else {}
-        report = _plan(connection, rest, metadata, base_dir, strict, max_file_size, audit, memory)
+        report = _plan(
+            connection,
+            rest,
+            metadata,
+            base_dir,
+            strict,
+            max_file_size,
+            audit,
+            memory,
+            environment,
+        )
+        report.warnings[:0] = environment_warnings(datasets, base_dir, environment)
         planned = {id(p.dataset): p for p in report.datasets}
         report.datasets = [
             replay.plans[number] if number in replay.plans else planned[id(dataset)]
             for number, dataset in enumerate(datasets)
             if number in replay.plans or id(dataset) in planned
         ]
+        note_overlays(report.datasets, base_dir, environment)
         if not dry_run:
             write_plans(connection, report.datasets)
             report.warnings.extend(values_not_kept(connection, report.datasets))
@@ -390,6 +516,7 @@ def validate_datasets(
     base_dir: str | os.PathLike[str] | None = None,
     strict: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    environments: Sequence[str] | None = None,
 ) -> None:
     """Check the dataset files against ``metadata`` (the project's ``target_metadata``).
 
@@ -403,15 +530,76 @@ def validate_datasets(
     problem here as it is for the sync.  Raises `InvalidDatasets` with every
     problem of every file.  A missing file is logged as a warning, or is a
     problem when ``strict``.
+
+    The base files are checked alone, and then merged with each environment's
+    overlays (`overlays`): those of every environment that has an overlay
+    file next to a dataset file, or those of ``environments`` when given.  A
+    problem that only an environment has names it.
     """
-    read = read_files(datasets, base_dir, max_file_size)
+    problems, secrets = _validated(
+        datasets, metadata, base_dir, strict, max_file_size, None, warn=True
+    )
+    seen = set(problems)
+    for environment in (
+        environments if environments is not None else every_environment(datasets, base_dir)
+    ):
+        environment = checked_environment(environment) or ""
+        if not environment:
+            continue
+        found, more_secrets = _validated(
+            datasets, metadata, base_dir, strict, max_file_size, environment, warn=False
+        )
+        secrets |= more_secrets
+        overlay_paths = {display_overlay(d, environment) for d in datasets}
+        for problem in found:
+            if problem in seen:
+                continue
+            seen.add(problem)
+            where = problem.position
+            path = where.path if isinstance(where, Position) else where
+            if path in overlay_paths:
+                problems.append(problem)  # the overlay's path names the environment
+            else:
+                problems.append(
+                    Problem(where, f"in the environment {environment!r}: {problem.message}")
+                )
+    if problems:
+        raise InvalidDatasets(redact_problems(problems, secrets), writes=False)
+
+
+def every_environment(
+    datasets: Sequence[Dataset], base_dir: str | os.PathLike[str] | None
+) -> list[str]:
+    """Every environment with an overlay file next to one of the dataset files, by name."""
+    taken = {dataset.resolve(base_dir).resolve() for dataset in datasets}
+    names: set[str] = set()
+    for dataset in datasets:
+        names.update(found_environments(dataset.resolve(base_dir), taken))
+    return sorted(names)
+
+
+def _validated(
+    datasets: Sequence[Dataset],
+    metadata: Metadata | None,
+    base_dir: str | os.PathLike[str] | None,
+    strict: bool,
+    max_file_size: int,
+    environment: str | None,
+    *,
+    warn: bool,
+) -> tuple[list[Problem], set[str]]:
+    """`validate_datasets` for one environment (None: the base files alone)."""
+    read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
     files = read.usable(
         problems,
         strict=strict,
-        warn=lambda missing: log.warning("datasync: warning: %s; not validated", missing),
+        warn=lambda missing: (
+            log.warning("datasync: warning: %s; not validated", missing) if warn else None
+        ),
     )
     checked: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
+    referring: list[tuple[LoadedFile, list[ResolvedReference]]] = []
     for file in files:
         dataset = file.dataset
         table = table_in_metadata(metadata, dataset)
@@ -419,11 +607,18 @@ def validate_datasets(
             problems.append(not_in_metadata_problem(dataset, metadata))
             problems.extend(file.problems)
             continue
+        references, unresolved = resolve_references(dataset, table, declared_tables(metadata), "")
+        problems.extend(unresolved)
         # No dialect: each type's rules as declared, the same on every database.
-        rules = column_rules(table, "")
+        rules = with_natural_rules(column_rules(table, ""), references)
         result = check_file(file, table, rules)
         found = list(result.problems)
+        added = added_row_problems(result.valid, table, environment)
+        found.extend(added)
+        flagged = {problem.position for problem in added}
         for row in result.valid.rows:
+            if row.position in flagged:
+                continue
             problem = missing_required_problem(
                 table,
                 row.values,
@@ -437,6 +632,7 @@ def validate_datasets(
                 found.append(problem)
         problems.extend(in_file_order(found))
         checked.append((result.valid, table, rules))
+        referring.append((result.valid, references))
     problems.extend(shared_rows(checked))
-    if problems:
-        raise InvalidDatasets(redact_problems(problems, read.secret_values()), writes=False)
+    problems.extend(_unknown_in_files(referring, [file for file, _, _ in checked]))
+    return problems, read.secret_values()

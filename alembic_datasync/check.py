@@ -55,6 +55,15 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
             )
     if len(problems) > len(loaded.problems):
         return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), []))
+    for column in sorted(dataset.create_only_columns - set(table.c.keys())):
+        problems.append(
+            Problem(
+                dataset.display_path,
+                f"create_only column {column!r} is not a column of table {dataset.label!r}"
+                f"{did_you_mean(column, (c.name for c in table.c))}; fix the Dataset(...) "
+                f"create_only",
+            )
+        )
     # A CSV header's unknown column is one problem, at the header, not one a row.
     unknown_in_header = [name for name in loaded.header if name not in table.c]
     for name in unknown_in_header:
@@ -65,12 +74,16 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
             )
         )
     valid: list[Row] = []
+    referring = [reference.column for reference in dataset.reference_list]
     first_row_of_key: dict[tuple[Any, ...], Row] = {}
     checks = _column_checks(table, rules)
     key_of_row = key_reader(dataset.key_columns, rules)
     for row in loaded.rows:
         if loaded.cells_are_text:
+            # A reference's cell is a natural key: typed by its own rule, not the id's type.
+            names = {c: row.values[c] for c in referring if c in row.values}
             typed_cells(row, table)
+            row.values.update(names)
             for name in unknown_in_header:
                 del row.values[name]
         unusable = _value_problems(row, checks, table, dataset.label, problems)

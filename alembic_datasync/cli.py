@@ -68,6 +68,12 @@ _OPTIONS: list[tuple[str, str] | tuple[str, str, dict[str, Any]]] = [
         "text (default) or json: one JSON document on stdout, errors included, for CI bots",
         {"choices": FORMATS, "default": "text"},
     ),
+    (
+        "--env",
+        "merge the overlay files of this environment into the dataset files "
+        "(config/llm_nodes.staging.yaml over config/llm_nodes.yaml), as -x datasync_env=NAME",
+        {"metavar": "NAME", "default": None},
+    ),
 ]
 
 #: The `argparse.Namespace` attribute of each flag: ``--dry-run`` -> ``dry_run``.
@@ -141,8 +147,14 @@ def datasync(config: Config) -> None:
             return
         flags = {name: getattr(options, name, None) for name in _FLAGS}
         output = flags.pop("format") or "text"
+        environment = flags.pop("env")
         try:
-            commands.datasync(config, format=output, **{k: bool(v) for k, v in flags.items()})
+            commands.datasync(
+                config,
+                format=output,
+                environment=environment,
+                **{k: bool(v) for k, v in flags.items()},
+            )
         except DatasetsOutOfSync as exc:
             if output != "json":
                 config.print_stdout("datasync: out of sync: %s", str(exc))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,11 +24,17 @@ from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy import exc as sa_exc
 
 from .alembic_internals import upgrade_steps
-from .api import sync_history, sync_record, validate_datasets
+from .api import every_environment, sync_history, sync_record, validate_datasets
 from .database_errors import ATTRIBUTE
 from .dataset import Dataset
 from .editor_schema import dataset_schema
-from .environment import WRITES_ATTRIBUTE, DataSync, PreviewRolledBack, report_lines
+from .environment import (
+    ENVIRONMENT_ATTRIBUTE,
+    WRITES_ATTRIBUTE,
+    DataSync,
+    PreviewRolledBack,
+    report_lines,
+)
 from .errors import (
     DatasetsOutOfSync,
     DatasyncError,
@@ -39,6 +45,13 @@ from .errors import (
 from .exporter import exported_columns, read_rows, reexport, render, secret_columns
 from .history import SyncRecord, history_lines, record_json, sync_lines
 from .loader import parse_file
+from .overlays import display_overlay, found_environments
+from .references import (
+    database_tables,
+    name_rows,
+    resolve_references,
+    with_natural_rules,
+)
 from .report import SyncReport, json_document
 from .tables import (
     column_rules,
@@ -77,6 +90,7 @@ def datasync(
     strict: bool = False,
     validate: bool = False,
     format: str = "text",
+    environment: str | None = None,
 ) -> SyncReport | None:
     """Sync the datasets declared in env.py into the database now.
 
@@ -92,16 +106,31 @@ def datasync(
     against env.py's ``target_metadata`` instead, with no database connection
     at all (env.py runs in offline mode), and returns None.  ``format="json"``
     prints one JSON document instead of text, errors included (see the README).
+    ``environment`` chooses the environment whose overlay files are merged
+    into the dataset files, as ``-x datasync_env=NAME`` does; ``validate``
+    checks every environment's overlays whatever is chosen.
     """
     if format not in FORMATS:
         raise DatasyncError(f"--format takes {' or '.join(FORMATS)}, not {format!r}")
+    if environment is None:
+        return _datasync(config, dry_run, check, strict, validate, format)
+    config.attributes[ENVIRONMENT_ATTRIBUTE] = environment
+    try:
+        return _datasync(config, dry_run, check, strict, validate, format)
+    finally:
+        config.attributes.pop(ENVIRONMENT_ATTRIBUTE, None)
+
+
+def _datasync(
+    config: Config, dry_run: bool, check: bool, strict: bool, validate: bool, format: str
+) -> SyncReport | None:
     if format == "json":
         return _datasync_json(
             config, dry_run=dry_run, check=check, strict=strict, validate=validate
         )
     if validate:
         count = validate_offline(config)
-        config.print_stdout("%s", valid_line(count))
+        config.print_stdout("%s", valid_line(count, config.attributes.get(_VALIDATED_ENVIRONMENTS)))
         return None
     report = plan_or_sync(config, dry_run=dry_run, check=check, strict=strict)
     for line in report_lines(report):
@@ -285,10 +314,18 @@ def datasync_history(
     return records
 
 
-def valid_line(count: int) -> str:
-    """What ``--validate`` prints when every file is valid."""
+def valid_line(count: int, environments: Sequence[str] | None = None) -> str:
+    """What ``--validate`` prints when every file is valid (and each environment's merge)."""
     files = "1 dataset file is" if count == 1 else f"{count} dataset files are"
-    return f"datasync: {files} valid against target_metadata (no database used)"
+    merged = ""
+    if environments:
+        named = ", ".join(environments)
+        merged = f", alone and merged with the overlays of {named}"
+    return f"datasync: {files} valid against target_metadata{merged} (no database used)"
+
+
+#: Where `validate_offline` leaves the environments it checked, for `valid_line`.
+_VALIDATED_ENVIRONMENTS = "alembic_datasync.validated_environments"
 
 
 class _QuietMigrationContext(logging.Filter):
@@ -312,13 +349,16 @@ def validate_offline(config: Config) -> int:
     exists to catch it.  Returns how many files were checked.
     """
     metadata, declared = _offline_metadata(config)
+    environments = every_environment(declared.datasets, declared.base_dir)
     validate_datasets(
         declared.datasets,
         metadata,
         base_dir=declared.base_dir,
         strict=True,
         max_file_size=declared.max_file_size,
+        environments=environments,
     )
+    config.attributes[_VALIDATED_ENVIRONMENTS] = environments
     return len(declared.datasets)
 
 
@@ -498,9 +538,15 @@ def _reexport(
     chosen = exported_columns(table, dataset.key_columns, written or None)
     if not include_secrets:
         chosen = [c for c in chosen if c not in dataset.secret_columns]
-    rules = column_rules(table, connection.dialect.name)
+    dialect = connection.dialect.name
+    references, _ = resolve_references(
+        dataset, table, database_tables(connection, table.metadata), dialect
+    )
+    rules = column_rules(table, dialect)
     rows, _ = read_rows(connection, table, chosen, dataset.key_columns, rules=rules)
-    text, kept = reexport(loaded, source, rows, rules)
+    # A reference is exported as the name the file writes (`references`).
+    name_rows(connection, rows, references)
+    text, kept = reexport(loaded, source, rows, with_natural_rules(rules, references))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -516,6 +562,15 @@ def _reexport(
         kept,
         len(rows) - kept,
     )
+    taken = {d.resolve(declared.base_dir).resolve() for d in declared.datasets}
+    overlays = [display_overlay(dataset, env) for env in found_environments(path, taken)]
+    if overlays:
+        config.print_stdout(
+            "datasync: note: export writes the base file only, from the table's values; "
+            "not rewritten: %s (if this database was synced with an environment, its values "
+            "are now in the base file: review the diff)",
+            ", ".join(overlays),
+        )
     return text
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +14,30 @@ from .model import model_table, natural_key
 
 #: What ``prune`` accepts: False, True (the same as "owned"), "owned" or "all".
 Prune = bool | Literal["owned", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A column whose file values name a row of another table by its natural key.
+
+    ``Dataset(..., references={"provider_id": ("llm_provider", "name")})``:
+    the file writes ``provider_id: openai``; the table stores the id of the
+    ``llm_provider`` row whose ``name`` is ``openai``.
+    """
+
+    column: str
+    table: str
+    schema: str | None
+    natural_key: str
+
+    @property
+    def table_label(self) -> str:
+        return f"{self.schema}.{self.table}" if self.schema else self.table
+
+
+#: What ``references`` maps each column to: (table, natural key column); the
+#: table by name, or the project's model of it (a model class or a `Table`).
+ReferenceTarget = tuple[str | Table | type[Any], str]
 
 
 @dataclass(frozen=True, init=False)
@@ -43,6 +67,20 @@ class Dataset:
     ``secret`` names columns whose values never appear in plans, logs or error
     messages: a plan shows only that such a column is written or changed.  Key
     columns cannot be secret (the key names the row in every message).
+
+    ``references`` maps a column to the table it refers to and that table's
+    natural key, ``{"provider_id": ("llm_provider", "name")}``: the file
+    writes the natural key (``provider_id: openai``), the sync writes the id
+    of that row, and plans, ``--check`` and the history show the natural key.
+    The row may come from another dataset of the same sync or already be in
+    the table; a name neither has is a problem at its line.
+
+    Who owns what: ``insert_only=True`` creates the rows the table lacks and
+    never updates a row that exists (the application owns it once created).
+    ``create_only`` names columns the file fills when it creates a row and
+    never updates afterwards (an admin page tunes them): ``--check`` shows
+    them as owned by the application, not compared, and a line removed from
+    the file does not revert them.
     """
 
     path: str | os.PathLike[str]
@@ -54,8 +92,14 @@ class Dataset:
     name: str | None
     secret: Sequence[str]
     model: Table | None = field(default=None, repr=False)
+    references: Mapping[str, ReferenceTarget] | Sequence[Reference] = ()
+    insert_only: bool = False
+    create_only: Sequence[str] = ()
     key_columns: tuple[str, ...] = field(init=False)
     secret_columns: frozenset[str] = field(init=False)
+    #: ``references``, one `Reference` per column, in declaration order.
+    reference_list: tuple[Reference, ...] = field(init=False)
+    create_only_columns: frozenset[str] = field(init=False)
 
     def __init__(
         self,
@@ -69,6 +113,9 @@ class Dataset:
         secret: Sequence[str] = (),
         *,
         model: Table | type[Any] | None = None,
+        references: Mapping[str, ReferenceTarget] | Sequence[Reference] = (),
+        insert_only: bool = False,
+        create_only: Sequence[str] = (),
     ) -> None:
         if not isinstance(table, str):
             if model is not None and model_table(model) is not model_table(table):
@@ -93,6 +140,9 @@ class Dataset:
             "name": name,
             "secret": secret,
             "model": found,
+            "references": references,
+            "insert_only": insert_only,
+            "create_only": create_only,
         }
         for attribute, value in values.items():
             object.__setattr__(self, attribute, value)
@@ -121,6 +171,33 @@ class Dataset:
                 f"{', '.join(sorted(secret & set(keys)))} cannot be secret"
             )
         object.__setattr__(self, "secret_columns", secret)
+        object.__setattr__(self, "reference_list", _references(self.table, self.references))
+        for reference in self.reference_list:
+            if reference.column in keys:
+                raise ValueError(
+                    f"Dataset for table {self.table!r}: key column {reference.column!r} cannot "
+                    f"be a reference (references by natural key are for non-key columns)"
+                )
+        if not isinstance(self.insert_only, bool):
+            raise ValueError(
+                f"Dataset for table {self.table!r}: insert_only must be True or False, not "
+                f"{self.insert_only!r}"
+            )
+        create_only = (
+            (self.create_only,) if isinstance(self.create_only, str) else tuple(self.create_only)
+        )
+        if not all(isinstance(c, str) and c for c in create_only):
+            raise ValueError(
+                f"Dataset for table {self.table!r}: create_only must name columns, not "
+                f"{self.create_only!r}"
+            )
+        if set(create_only) & set(keys):
+            raise ValueError(
+                f"Dataset for table {self.table!r}: key column(s) "
+                f"{', '.join(sorted(set(create_only) & set(keys)))} cannot be create_only "
+                f"(a key is never updated anyway)"
+            )
+        object.__setattr__(self, "create_only_columns", frozenset(create_only))
 
     @property
     def label(self) -> str:
@@ -140,3 +217,49 @@ class Dataset:
         if path.is_absolute():
             return path
         return Path(base_dir if base_dir is not None else os.getcwd()) / path
+
+
+def _references(
+    table: str, declared: Mapping[str, ReferenceTarget] | Sequence[Reference]
+) -> tuple[Reference, ...]:
+    """``references`` as `Reference` objects; `ValueError` for a form it cannot be."""
+    if not isinstance(declared, Mapping):
+        if all(isinstance(item, Reference) for item in declared):
+            return tuple(declared)  # a dataset copied with dataclasses.replace
+        raise ValueError(
+            f"Dataset for table {table!r}: references must map each column to (table, natural "
+            f"key column), e.g. references={{'provider_id': ('llm_provider', 'name')}}"
+        )
+    found: list[Reference] = []
+    for column, target in declared.items():
+        shape = (
+            f"Dataset for table {table!r}: references[{column!r}] must be (table, natural key "
+            f"column), e.g. ('llm_provider', 'name'), not {target!r}"
+        )
+        if not isinstance(column, str) or not column:
+            raise ValueError(
+                f"Dataset for table {table!r}: references must be keyed by column names, not "
+                f"{column!r} (composite references are not supported yet)"
+            )
+        if not isinstance(target, tuple | list) or len(target) != 2:
+            raise ValueError(shape)
+        referred, natural = target
+        if not isinstance(natural, str) or not natural:
+            raise ValueError(
+                f"{shape} (composite natural keys are not supported yet)"
+                if isinstance(natural, tuple | list)
+                else shape
+            )
+        schema: str | None = None
+        if isinstance(referred, str):
+            name = referred
+            if not name:
+                raise ValueError(shape)
+        else:
+            try:
+                referred_table = model_table(referred)
+            except (TypeError, ValueError):
+                raise ValueError(shape) from None
+            name, schema = referred_table.name, referred_table.schema
+        found.append(Reference(column, name, schema, natural))
+    return tuple(found)

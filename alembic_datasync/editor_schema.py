@@ -27,6 +27,22 @@ DRAFT = "http://json-schema.org/draft-07/schema#"
 def dataset_schema(dataset: Dataset, table: Table, required_on_create: list[str]) -> dict[str, Any]:
     """The JSON Schema of ``dataset``'s file, its rows checked against ``table``'s columns."""
     properties = {column.name: column_schema(column) for column in table.columns}
+    for reference in dataset.reference_list:
+        # The file writes the referred row's natural key, not the stored id.
+        referred = table.metadata.tables.get(
+            f"{reference.schema}.{reference.table}" if reference.schema else reference.table
+        )
+        if reference.column in properties and referred is not None:
+            natural = referred.c.get(reference.natural_key)
+            if natural is not None:
+                described = column_schema(natural)
+                kinds = described.get("type")
+                if table.c[reference.column].nullable and isinstance(kinds, str):
+                    described["type"] = [kinds, "null"]
+                described["description"] = (
+                    f"the {reference.natural_key} of a row of {reference.table_label}"
+                )
+                properties[reference.column] = described
     row: dict[str, Any] = {
         "type": "object",
         "properties": properties,

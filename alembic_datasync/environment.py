@@ -43,6 +43,7 @@ from .files import DEFAULT_MAX_FILE_SIZE
 from .history import SyncOrigin
 from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
 from .offline import offline_script
+from .overlays import ENVIRONMENT_VARIABLE, X_ENVIRONMENT, checked_environment
 from .report import SyncReport
 from .storage import DEFAULT_HISTORY_TABLE, DEFAULT_STATE_TABLE, StateTables, hiding_own_tables
 
@@ -58,6 +59,9 @@ X_ARGUMENT = "datasync"
 
 #: Set by ``alembic datasync`` when it will write (not --dry-run, not --check).
 WRITES_ATTRIBUTE = "alembic_datasync.writes"
+
+#: Set by ``alembic datasync --env NAME``: the environment, as ``-x datasync_env=NAME``.
+ENVIRONMENT_ATTRIBUTE = "alembic_datasync.environment"
 
 #: The Alembic commands that change the database, and so run under the deploy lock.
 _LOCKED_COMMANDS = {"upgrade", "downgrade", "stamp"}
@@ -121,6 +125,14 @@ class DataSync:
     the state of each dataset and the history of syncs, in the schema of
     Alembic's version table (``version_table_schema``); Alembic's
     autogenerate is told to leave them out.
+
+    ``environment`` names the environment whose overlay files are merged into
+    the dataset files (``config/llm_nodes.staging.yaml`` over
+    ``config/llm_nodes.yaml``, see `alembic_datasync.overlays`) when the
+    command line and the process say nothing: ``-x datasync_env=NAME`` (or
+    ``alembic datasync --env NAME``) comes first, then the environment
+    variable ``DATASYNC_ENV``, then this.  An empty name at any of them means
+    no environment: the base files alone.
     """
 
     def __init__(
@@ -137,7 +149,9 @@ class DataSync:
         notify: str | None = None,
         state_table: str = DEFAULT_STATE_TABLE,
         history_table: str = DEFAULT_HISTORY_TABLE,
+        environment: str | None = None,
     ) -> None:
+        self.default_environment = checked_environment(environment, "DataSync(environment=...)")
         self.environment = environment_of(context)
         self.config = self.environment.config
         self.datasets = list(datasets)
@@ -270,6 +284,7 @@ class DataSync:
             base_dir=self.base_dir,
             strict=self.strict,
             max_file_size=self.max_file_size,
+            environment=self.chosen_environment(),
         )
         output("-- datasync: the datasets, written idempotently (alembic_datasync)")
         # Without transactional DDL, Alembic's script has no transaction for
@@ -342,6 +357,28 @@ class DataSync:
 
     def _x_argument(self) -> str:
         return self.environment.get_x_argument(as_dictionary=True).get(X_ARGUMENT, "")
+
+    def chosen_environment(self) -> str | None:
+        """The environment whose overlays are merged in; None for the base files alone.
+
+        ``-x datasync_env=NAME`` or ``alembic datasync --env NAME`` first, then
+        the environment variable ``DATASYNC_ENV``, then ``DataSync(environment=...)``.
+        """
+        x_arguments = self.environment.get_x_argument(as_dictionary=True)
+        from_x = x_arguments.get(X_ENVIRONMENT)
+        from_option = self.config.attributes.get(ENVIRONMENT_ATTRIBUTE)
+        if from_option is not None and from_x is not None and from_option != from_x:
+            raise DatasyncError(
+                f"--env {from_option} and -x {X_ENVIRONMENT}={from_x} name different "
+                f"environments: give one of them"
+            )
+        if from_option is not None:
+            return checked_environment(from_option, "--env")
+        if from_x is not None:
+            return checked_environment(from_x, f"-x {X_ENVIRONMENT}")
+        if ENVIRONMENT_VARIABLE in os.environ:
+            return checked_environment(os.environ[ENVIRONMENT_VARIABLE], ENVIRONMENT_VARIABLE)
+        return self.default_environment
 
     def run(self) -> SyncReport | None:
         """Sync the datasets if this is ``alembic upgrade`` and the database is at head.
@@ -452,6 +489,7 @@ class DataSync:
             notify=self.notify,
             state=self.state_tables(migration_context),
             origin=origin,
+            environment=self.chosen_environment(),
         )
 
 

@@ -12,35 +12,51 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from .csvload import parse_csv
+from .csvload import read_csv
 from .dataset import Dataset
 from .errors import DatasetFileMissing, Problem
 from .loader import parse_file
+from .overlays import combined_digest, csv_overlay_problem, merge, overlay_dataset, overlay_path
 from .rows import FileProblem, LoadedFile
 
-#: Files above this size are refused before parsing (bytes).
+#: YAML files above this size are refused before parsing, and CSV records (bytes).
 DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024
+
+
+def is_csv(path: Path) -> bool:
+    """Whether ``path`` names a CSV dataset file (read by `csvload`, streamed)."""
+    return path.suffix.lower() == ".csv"
+
+
+def _regular_file(dataset: Dataset, path: Path) -> os.stat_result:
+    """``path``'s stat; `FileProblem` unless it is a regular file (`FileNotFoundError` passes)."""
+    shown = dataset.display_path
+    kind = "CSV" if is_csv(path) else "YAML"
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise FileProblem(
+            Problem(shown, f"is a directory, not a {kind} file: point the dataset at a file")
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise FileProblem(
+            Problem(
+                shown,
+                f"is not a regular file (a device or a pipe?): point the dataset at a {kind} file",
+            )
+        )
+    return info
 
 
 def read_source(dataset: Dataset, path: Path, max_size: int) -> bytes:
     """The file's bytes; `DatasetFileMissing` or `FileProblem` when it cannot be read."""
     shown = dataset.display_path
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise FileProblem(
-                Problem(shown, "is a directory, not a YAML file: point the dataset at a file")
-            )
-        if not stat.S_ISREG(info.st_mode):
-            raise FileProblem(
-                Problem(
-                    shown,
-                    "is not a regular file (a device or a pipe?): point the dataset at a YAML file",
-                )
-            )
+        info = _regular_file(dataset, path)
         if info.st_size > max_size:
             raise _too_large(shown, info.st_size, max_size)
         with path.open("rb") as file:
@@ -53,7 +69,7 @@ def read_source(dataset: Dataset, path: Path, max_size: int) -> bytes:
     except FileNotFoundError:
         raise DatasetFileMissing(dataset.label, shown) from None
     except OSError as exc:
-        raise FileProblem(Problem(shown, f"cannot read the file: {exc.strerror}")) from None
+        raise _unreadable(dataset, exc) from None
 
 
 def _too_large(shown: str, size: int, max_size: int) -> FileProblem:
@@ -70,21 +86,103 @@ def load_dataset(
     dataset: Dataset,
     base_dir: str | os.PathLike[str] | None = None,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
+    environment: str | None = None,
 ) -> LoadedFile:
     """Read and parse ``dataset``'s file: YAML, or CSV for a ``.csv`` file.
 
-    Raises `DatasetFileMissing` when the file does not exist and `FileProblem`
-    for anything else that stops it being read; problems of single rows are
-    in the result's ``problems``.
+    A YAML file is read whole, and refused over ``max_size`` bytes; a CSV
+    file is streamed, any size, and ``max_size`` bounds one record instead.
+    With ``environment``, the file's overlay for it (`overlays`), when there
+    is one, is merged in.  Raises `DatasetFileMissing` when the file does not
+    exist and `FileProblem` for anything else that stops it being read;
+    problems of single rows are in the result's ``problems``.
     """
     path = dataset.resolve(base_dir)
+    if is_csv(path):
+        if environment is not None and overlay_path(path, environment).exists():
+            raise FileProblem(csv_overlay_problem(dataset, environment))
+        with _opened(dataset, path) as file:
+            try:
+                return read_csv(file, path, dataset, max_size)
+            except OSError as exc:
+                raise _unreadable(dataset, exc) from None
     source = read_source(dataset, path, max_size)
-    if path.suffix.lower() == ".csv":
-        loaded = parse_csv(source, dataset)
-    else:
-        loaded = parse_file(source, dataset)
+    loaded = parse_file(source, dataset)
     loaded.source_digest = source_digest(source)
-    return loaded
+    if environment is None:
+        return loaded
+    overlay = _overlay_source(dataset, path, max_size, environment)
+    if overlay is None:
+        return loaded
+    merged = merge(loaded, parse_file(overlay, overlay_dataset(dataset, environment)), environment)
+    merged.source_digest = combined_digest(
+        loaded.source_digest, environment, source_digest(overlay)
+    )
+    return merged
+
+
+def _overlay_source(dataset: Dataset, path: Path, max_size: int, environment: str) -> bytes | None:
+    """The bytes of ``dataset``'s overlay for ``environment``; None when it has none."""
+    try:
+        on_top = overlay_dataset(dataset, environment)
+        return read_source(on_top, overlay_path(path, environment), max_size)
+    except DatasetFileMissing:
+        return None
+
+
+def files_digest(
+    dataset: Dataset,
+    base_dir: str | os.PathLike[str] | None,
+    max_size: int,
+    environment: str | None = None,
+) -> str:
+    """The digest `load_dataset` gives the file (and its overlay), without parsing either.
+
+    Raises as `load_dataset` does when a file cannot be read.
+    """
+    path = dataset.resolve(base_dir)
+    digest = file_digest(dataset, path, max_size)
+    if environment is None:
+        return digest
+    overlay = _overlay_source(dataset, path, max_size, environment)
+    if overlay is None:
+        return digest
+    return combined_digest(digest, environment, source_digest(overlay))
+
+
+@contextmanager
+def _opened(dataset: Dataset, path: Path) -> Iterator[BinaryIO]:
+    try:
+        _regular_file(dataset, path)
+        file = path.open("rb")
+    except FileNotFoundError:
+        raise DatasetFileMissing(dataset.label, dataset.display_path) from None
+    except OSError as exc:
+        raise _unreadable(dataset, exc) from None
+    with file:
+        yield file
+
+
+def _unreadable(dataset: Dataset, exc: OSError) -> FileProblem:
+    return FileProblem(Problem(dataset.display_path, f"cannot read the file: {exc.strerror}"))
+
+
+def file_digest(dataset: Dataset, path: Path, max_size: int) -> str:
+    """The SHA-256 of the dataset file's bytes, read as `load_dataset` reads them.
+
+    A CSV file is streamed (any size); a YAML file over ``max_size`` is
+    refused.  Raises `DatasetFileMissing` or `FileProblem` as `load_dataset` does.
+    """
+    if not is_csv(path):
+        return source_digest(read_source(dataset, path, max_size))
+    digest = hashlib.sha256()
+    with _opened(dataset, path) as file:
+        try:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+        except OSError as exc:
+            raise _unreadable(dataset, exc) from None
+    return digest.hexdigest()
 
 
 def source_digest(source: bytes) -> str:
@@ -142,14 +240,15 @@ def read_files(
     datasets: Sequence[Dataset],
     base_dir: str | os.PathLike[str] | None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    environment: str | None = None,
 ) -> ReadFiles:
-    """Read and parse every dataset's file; nothing that goes wrong is raised."""
+    """Read and parse every dataset's file (with ``environment``'s overlays); nothing is raised."""
     read = ReadFiles()
     base = os.fspath(base_dir) if base_dir is not None else None
     for dataset in datasets:
         found: LoadedFile | Problem | DatasetFileMissing
         try:
-            found = load_dataset(dataset, base, max_file_size)
+            found = load_dataset(dataset, base, max_file_size, environment)
         except DatasetFileMissing as exc:
             found = exc
         except FileProblem as exc:

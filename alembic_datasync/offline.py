@@ -12,6 +12,11 @@ so every statement is idempotent, correct whatever the table holds:
   ``prune=True`` the script cannot know which rows the file owns (the
   state), so it deletes nothing and says so.
 
+An ``insert_only`` dataset's rows are only inserted (the UPDATE is left
+out), and ``create_only`` columns are left out of the UPDATE.  A reference
+by natural key is written as a subquery, ``(SELECT id FROM llm_provider
+WHERE name = 'openai')``, evaluated as the script runs.
+
 What needs the database's rows is not expressed: a line removed from a file
 (online, its column goes back to its default).  The script says so in a
 comment at the top of each dataset.
@@ -34,6 +39,14 @@ from .errors import InvalidDatasets, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
 from .order import step_order
 from .plans import DatasetPlan, RowChange
+from .references import (
+    ResolvedReference,
+    declared_tables,
+    known_names,
+    resolve_references,
+    unknown_references,
+    with_natural_rules,
+)
 from .rows import LoadedFile
 from .tables import column_rules, not_in_metadata_problem, table_in_metadata
 
@@ -46,29 +59,47 @@ def offline_script(
     base_dir: Any = None,
     strict: bool = False,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    environment: str | None = None,
 ) -> list[str | Executable]:
     """The statements (and ``-- comment`` lines) that sync ``datasets``, in foreign-key order.
 
     The tables are ``metadata``'s (env.py's ``target_metadata``); raises
-    `InvalidDatasets` as a sync would for a file with problems.
+    `InvalidDatasets` as a sync would for a file with problems.  ``environment``
+    is `api.plan`'s: its overlays are merged in.
     """
-    read = read_files(datasets, base_dir, max_file_size)
+    read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
     missing: list[str] = []
     ready: list[tuple[LoadedFile, Table, dict[str, ValueRule]]] = []
+    referring: dict[int, list[ResolvedReference]] = {}
     for file in read.usable(problems, strict=strict, warn=lambda gone: missing.append(str(gone))):
         table = table_in_metadata(metadata, file.dataset)
         if table is None:
             problems.append(not_in_metadata_problem(file.dataset, metadata))
             continue
-        rules = column_rules(table, dialect)
+        references, unresolved = resolve_references(
+            file.dataset, table, declared_tables(metadata), dialect
+        )
+        problems.extend(unresolved)
+        rules = with_natural_rules(column_rules(table, dialect), references)
         checked = check_file(file, table, rules)
         problems.extend(checked.problems)
         ready.append((checked.valid, table, rules))
+        referring[id(checked.valid)] = references
+    for valid, _, _ in ready:
+
+        def known(reference: ResolvedReference) -> dict[Any, Any] | None:
+            where = (reference.declared.schema, reference.declared.table)
+            files = [f for f, _, _ in ready if (f.dataset.schema, f.dataset.table) == where]
+            return known_names(reference, files, in_table=False)
+
+        problems.extend(unknown_references(valid, referring[id(valid)], known))
     if problems:
         ordered = in_file_order(problems, [d.display_path for d in datasets])
         raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
     plans = [_everything(file, table, rules) for file, table, rules in ready]
+    for plan, (file, _, _) in zip(plans, ready, strict=True):
+        plan.references = referring[id(file)]
     rules_of = {id(plan): rules for plan, (_, _, rules) in zip(plans, ready, strict=True)}
     script: list[str | Executable] = [f"-- datasync: skipped, {gone}" for gone in missing]
     for plan in plans:
@@ -80,7 +111,7 @@ def offline_script(
         rules = rules_of[id(plan)]
         if verb == "insert":
             for change in plan.creates:
-                script.extend(_upsert(plan.table, plan.dataset.key_columns, change, rules))
+                script.extend(_upsert(plan, change))
         elif verb == "delete" and plan.deletes:
             script.append(_delete_unlisted(plan, rules))
     return script
@@ -109,36 +140,53 @@ def _everything(file: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> 
     return plan
 
 
-def _upsert(
-    table: Table, key: tuple[str, ...], change: RowChange, rules: dict[str, ValueRule]
-) -> list[Executable]:
-    """The UPDATE (only where a value differs) and the INSERT (only if new) of one row."""
+def _upsert(plan: DatasetPlan, change: RowChange) -> list[Executable]:
+    """The UPDATE (only where a value differs) and the INSERT (only if new) of one row.
+
+    No UPDATE for an ``insert_only`` dataset, nor of its ``create_only`` columns.
+    """
+    table, key, dataset = plan.table, plan.dataset.key_columns, plan.dataset
+    references = {r.column: r for r in plan.references}
+
+    def literal_of(column: str) -> Any:
+        reference = references.get(column)
+        value = change.values[column]
+        if reference is None or value is None:
+            return _literal(table.c[column], value)
+        target = reference.target
+        natural = target.c[reference.natural_key]
+        return (
+            select(target.c[reference.stored])
+            .where(natural == _literal(natural, value))
+            .scalar_subquery()
+        )
+
     values = change.values
-    matches_key = and_(*(table.c[k] == _literal(table.c[k], values[k]) for k in key))
-    others = [c for c in values if c not in key]
+    matches_key = and_(*(table.c[k] == literal_of(k) for k in key))
+    others = [
+        c
+        for c in values
+        if c not in key and not dataset.insert_only and c not in dataset.create_only_columns
+    ]
     statements: list[Executable] = []
     if others:
-        differs = or_(*(_differs(table.c[c], values[c]) for c in others))
+        differs = or_(*(_differs(table.c[c], literal_of(c), values[c] is None) for c in others))
         statements.append(
-            table.update()
-            .where(matches_key, differs)
-            .values({c: _literal(table.c[c], values[c]) for c in others})
+            table.update().where(matches_key, differs).values({c: literal_of(c) for c in others})
         )
     columns = list(values)
-    new_row = select(*(_literal(table.c[c], values[c]) for c in columns)).where(
-        not_(exists().where(matches_key))
-    )
+    new_row = select(*(literal_of(c) for c in columns)).where(not_(exists().where(matches_key)))
     statements.append(table.insert().from_select(columns, new_row))
     return statements
 
 
-def _differs(column: Column[Any], value: Any) -> Any:
-    """``column`` holds something else than ``value``; NULL-safe in every dialect's SQL."""
-    if value is None:
+def _differs(column: Column[Any], value: Any, null: bool) -> Any:
+    """``column`` holds something else than ``value`` (SQL; ``null``: NULL), NULL-safe."""
+    if null:
         return column.is_not(None)
     if not column.nullable:
-        return column != _literal(column, value)
-    return or_(column != _literal(column, value), column.is_(None))
+        return column != value
+    return or_(column != value, column.is_(None))
 
 
 def _literal(column: Column[Any], value: Any) -> Any:

@@ -7,6 +7,9 @@ before the parent rows they referred to are deleted.  Where no foreign key
 says otherwise, deletes come first (freeing unique values for what follows),
 then updates, then inserts, in declaration order, as before.
 
+A dataset's references by natural key (`references`) order its writes as
+foreign keys do, whether or not the database declares one.
+
 Within a table that refers to itself (a tree of categories), new rows are
 inserted level by level, each after the rows it refers to, and deleted rows
 go leaves first.  New rows that refer to each other in a cycle cannot be
@@ -37,7 +40,7 @@ def step_order(plans: Sequence[DatasetPlan]) -> list[tuple[DatasetPlan, str]]:
         if self_references(plan.table):
             after[(child, "update")].add((child, "insert"))
             after[(child, "delete")].add((child, "update"))
-        for referred in referred_tables(plan.table):
+        for referred in _referred(plan):
             parent = where.get(referred)
             if parent is None or parent == child:
                 continue
@@ -46,6 +49,15 @@ def step_order(plans: Sequence[DatasetPlan]) -> list[tuple[DatasetPlan, str]]:
             after[(parent, "delete")].update({(child, "delete"), (child, "update")})
     order = _topological(after, key=lambda step: (VERBS.index(step[1]), step[0]))
     return [(plans[index], verb) for index, verb in order]
+
+
+def _referred(plan: DatasetPlan) -> set[tuple[str | None, str]]:
+    """The tables ``plan``'s table refers to: by foreign key, and by the dataset's references."""
+    by_reference = {
+        (reference.target.schema or plan.table.schema, reference.target.name)
+        for reference in plan.references
+    }
+    return referred_tables(plan.table) | by_reference
 
 
 def _topological(

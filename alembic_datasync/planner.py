@@ -26,8 +26,9 @@ from .keys import describe_key, key_label, key_reader, same_key_problem
 from .matching import KeyClasses, loose_key_columns
 from .model import generated_columns
 from .order import insert_levels
-from .plans import ColumnChange, DatasetPlan, RowChange, UnmanagedValue
+from .plans import ColumnChange, DatasetPlan, OwnedValue, RowChange, UnmanagedValue
 from .reading import read_rows
+from .references import ResolvedReference, with_natural_keys, with_own_rules
 from .reverts import DatabaseDefault, RevertTarget, revert_target, revertible
 from .rows import LoadedFile, Row
 from .tables import (
@@ -95,6 +96,7 @@ def plan_dataset(
     model_known: bool = False,
     audit: bool = False,
     last: LastApplied | None = None,
+    references: Sequence[ResolvedReference] = (),
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
 
@@ -112,6 +114,13 @@ def plan_dataset(
     no state yet): a value the file wrote then and no longer writes goes
     back to the column's default (`reverts`), and ``prune=True`` deletes
     only rows the file listed then (``prune="all"``: any row it does not list).
+
+    ``references`` are the dataset's references by natural key, their id ->
+    name maps read (`references.load_names`): the table's ids are compared
+    as the names the file writes.  An ``insert_only`` dataset's rows that
+    exist are unchanged whatever they hold, and ``create_only`` columns are
+    never compared nor reverted; with ``audit``, the values of either that
+    differ from the file are the plan's ``owned``.
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
@@ -144,7 +153,8 @@ def plan_dataset(
     key_unique = enforces_unique(list(unique), key_columns)
     elsewhere = [*earlier, *later]
     with collector_paused():
-        existing = _table_rows(read_rows(connection, table, selected, rules), key_rules)
+        stored = read_rows(connection, table, selected, with_own_rules(rules, references))
+        existing = _table_rows(with_natural_keys(stored, selected, references), key_rules)
         keys = list(map(key_reader(key_columns, rules), loaded.rows))
         owned_keys = _stored_keys(
             [key for key, _ in last.rows.rows] if last else [], key_columns, rules
@@ -169,6 +179,7 @@ def plan_dataset(
             unique_keys=list(unique),
             audited=audit,
             rules=rules,
+            references=list(references),
         )
         applied = AppliedRows(key_columns, columns_read=tuple(selected))
         plan.applied = applied
@@ -181,10 +192,13 @@ def plan_dataset(
         generated: dict[frozenset[str], tuple[str, ...]] = {}
         shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
         # Per written column: its rule's two steps and where the SELECT put it.
-        how: dict[str, tuple[Convert, Convert, int]] = {
+        every: dict[str, tuple[Convert, Convert, int]] = {
             column: (rules[column].to_db, rules[column].canonical, width + i)
             for i, column in enumerate(compared)
         }
+        # Columns the application owns once the row exists are never compared.
+        create_only = dataset.create_only_columns
+        how = {c: steps for c, steps in every.items() if c not in create_only}
         for row, row_key in zip(loaded.rows, keys, strict=True):
             assert row_key is not None  # validated
             klass = row_key if same is _same_key else same(row_key)
@@ -231,13 +245,21 @@ def plan_dataset(
                 continue
             db_row = matches[0]
             applied.rows.append((tuple(db_row[:width]), _written(row, key_columns, shapes)))
+            if dataset.insert_only:
+                plan.unchanged += 1
+                if audit:
+                    plan.owned.extend(_owned_values(row, db_row, every, key_columns, width))
+                continue
+            if audit and create_only:
+                seeded = {c: v for c, v in row.values.items() if c in create_only}
+                plan.owned.extend(_owned_values(row, db_row, every, key_columns, width, seeded))
             if audit:
                 plan.unmanaged.extend(
                     _unmanaged_values(row.values, db_row, audited, where, table, rules, width)
                 )
             changes = _changed_columns(row.values, db_row, how)
             before = written_before.get(klass)
-            gone = before.difference(row.values) if before else None
+            gone = before.difference(row.values, create_only) if before else None
             if gone:
                 reverts, problem = _reverts(
                     connection, table, rules, row, db_row, gone, where, targets, dataset
@@ -549,6 +571,23 @@ def _changed_columns(
             changes = changes or []
             changes.append(ColumnChange(column, to_db(old), new))
     return changes
+
+
+def _owned_values(
+    row: Row,
+    db_row: Any,
+    how: dict[str, tuple[Convert, Convert, int]],
+    key_columns: tuple[str, ...],
+    width: int,
+    values: dict[str, Any] | None = None,
+) -> list[OwnedValue]:
+    """The values of ``db_row`` the application owns that differ from ``row``'s (or ``values``)."""
+    key = tuple(db_row[:width])
+    label = describe_key(row, key_columns)
+    return [
+        OwnedValue(key, label, change.column, change.old, change.new)
+        for change in _changed_columns(row.values if values is None else values, db_row, how) or ()
+    ]
 
 
 def _auditable(column: Column[Any]) -> bool:

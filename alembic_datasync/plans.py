@@ -14,6 +14,7 @@ from .applied import AppliedRows
 from .column_types import ValueRule
 from .dataset import Dataset
 from .errors import Position
+from .references import ResolvedReference
 from .tables import UniqueKey
 
 Action = Literal["create", "update", "delete"]
@@ -55,6 +56,9 @@ class RowChange:
     #: row is written (a ``default_factory=uuid.uuid4`` key, a timestamp): the
     #: plan shows them as ``(generated)``.
     generated: tuple[str, ...] = ()
+    #: The values an environment's overlay file wrote (`overlays`): where, by
+    #: column.  A row the overlay adds has its key columns here too.
+    origins: dict[str, Position] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,21 @@ class UnmanagedValue:
     label: str
     column: str
     value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedValue:
+    """A value the application owns (``insert_only``, ``create_only``) that differs from the file.
+
+    The sync leaves it as it is; ``alembic datasync --check`` shows it and
+    does not fail on it.
+    """
+
+    key: tuple[Any, ...]
+    label: str
+    column: str
+    value: Any
+    file_value: Any
 
 
 @dataclass(slots=True)
@@ -94,12 +113,21 @@ class DatasetPlan:
     audited: bool = False
     unlisted: list[tuple[Any, ...]] = field(default_factory=list)
     unmanaged: list[UnmanagedValue] = field(default_factory=list)
+    #: With ``audit``: values the application owns that differ from the file.
+    owned: list[OwnedValue] = field(default_factory=list)
+    #: The dataset's references by natural key, found in the tables: the
+    #: writer turns the plan's natural keys into ids through them.
+    references: list[ResolvedReference] = field(default_factory=list, repr=False)
     #: How each column's values were compared; the check after writing uses the same.
     rules: dict[str, ValueRule] = field(default_factory=dict, repr=False, compare=False)
     #: What the file writes, row by row: the state remembers it (`state`).
     applied: AppliedRows | None = None
     #: True when the plan comes from the state, the file unparsed (nothing changed).
     from_state: bool = False
+    #: The overlay file merged into the dataset's file (`overlays`), as shown.
+    overlay: str | None = None
+    #: Of the ``unlisted`` rows, those an overlay removes: where it says so.
+    removed_by: dict[tuple[Any, ...], Position] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:
@@ -108,8 +136,12 @@ class DatasetPlan:
     @property
     def changes(self) -> list[RowChange]:
         """Every row change, in the order a reviewer reads them: file order, deletes last."""
+        base = self.dataset.display_path
+        # The base file's rows, then those an environment's overlay adds.
         in_file = sorted(
             self.creates + self.updates,
-            key=lambda change: change.position.line if change.position else 0,
+            key=lambda change: (
+                (change.position.path != base, change.position.line) if change.position else (0, 0)
+            ),
         )
         return in_file + self.deletes

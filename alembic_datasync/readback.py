@@ -14,6 +14,7 @@ written and the value kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, tuple_
@@ -23,6 +24,7 @@ from .display import SECRET, show_value
 from .planner import PLAIN_TYPES
 from .plans import DatasetPlan, RowChange
 from .reading import read_rows
+from .references import read_names, with_natural_keys, with_own_rules
 from .reverts import DatabaseDefault
 from .tables import column_rules
 
@@ -62,6 +64,11 @@ def _plan_values_not_kept(
         return []
     width = len(key_columns)
     key_of = _key_reader([rules[c].canonical for c in key_columns])
+    # Referencing columns are read back as the names they now point to.
+    references = [
+        replace(r, names=read_names(connection, r)) for r in plan.references if r.column in columns
+    ]
+    reading = with_own_rules(rules, references)
     kept: dict[Any, Sequence[Any]] = {}
     for start in range(0, len(written), _CHUNK):
         keys = [change.key for change in written[start : start + _CHUNK]]
@@ -69,7 +76,9 @@ def _plan_values_not_kept(
             condition = table.c[key_columns[0]].in_([key[0] for key in keys])
         else:
             condition = tuple_(*(table.c[c] for c in key_columns)).in_(keys)
-        for found in read_rows(connection, table, [*key_columns, *columns], rules, condition):
+        selected = [*key_columns, *columns]
+        found_rows = read_rows(connection, table, selected, reading, condition)
+        for found in with_natural_keys(found_rows, selected, references):
             kept[key_of(found)] = found
     # Per written column: where the SELECT put it, and how it compares.
     how = {column: (width + i, rules[column].canonical) for i, column in enumerate(columns)}

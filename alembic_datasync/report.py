@@ -109,7 +109,10 @@ def summary_line(plan: DatasetPlan, applied: bool) -> str:
     ]
     if plan.dataset.prune or plan.deletes:
         parts.append(f"{len(plan.deletes)} {deleted}")
-    return f"datasync: {plan.dataset.label} ({plan.dataset.display_path}): {', '.join(parts)}"
+    if plan.dataset.insert_only:
+        parts[3] += " (insert-only: rows that exist are not compared)"
+    files = plan.dataset.display_path + (f" + {plan.overlay}" if plan.overlay else "")
+    return f"datasync: {plan.dataset.label} ({files}): {', '.join(parts)}"
 
 
 def change_lines(
@@ -120,21 +123,35 @@ def change_lines(
     def shown(column: str, value: Any) -> str:
         return SECRET if column in secret else show_value(value)
 
+    origins = change.origins
     if change.action == "create":
+        # A row an overlay adds says so once, on its first line.
+        added = bool(origins) and all(column in origins for column in key_columns)
         written = "  ".join(
             [
                 f"{column}: {shown(column, value)}"
+                + ("" if added else origin_note(origins.get(column)))
                 for column, value in change.values.items()
                 if column not in key_columns
             ]
             + [f"{column}: {GENERATED}" for column in change.generated]
         )
-        return [f"+ {change.label}"] + ([f"    {written}"] if written else [])
+        head = f"+ {change.label}" + (origin_note(change.position) if added else "")
+        return [head] + ([f"    {written}"] if written else [])
     if change.action == "update":
         return [f"~ {change.label}"] + [
-            f"    {column_change_line(c, secret)}" for c in change.changes
+            f"    {column_change_line(c, secret)}{origin_note(origins.get(c.column))}"
+            for c in change.changes
         ]
+    if origins:
+        where = next(iter(origins.values()))
+        return [f"- {change.label} (removed in {where.path}:{where.line})"]
     return [f"- {change.label}"]
+
+
+def origin_note(position: Position | None) -> str:
+    """`` (config/llm_nodes.staging.yaml:12)``: where an overlay wrote a value; "" for none."""
+    return f" ({position.path}:{position.line})" if position is not None else ""
 
 
 #: What a plan line adds to a value the file no longer writes, going back to its default.
@@ -189,7 +206,10 @@ def audit_lines(plan: DatasetPlan) -> list[str]:
             f"{_rows(count)} in the table but not in the file, kept (the dataset does not "
             f"prune; prune='all' would delete {'it' if count == 1 else 'them'}):"
         )
-        lines.extend(f"    {key_label(key)}" for key in plan.unlisted[:AUDIT_LISTED])
+        lines.extend(
+            f"    {key_label(key)}" + _removed_note(plan.removed_by.get(key))
+            for key in plan.unlisted[:AUDIT_LISTED]
+        )
         lines.extend(_more(count))
     if plan.unmanaged:
         count = len(plan.unmanaged)
@@ -204,7 +224,46 @@ def audit_lines(plan: DatasetPlan) -> list[str]:
             for found in plan.unmanaged[:AUDIT_LISTED]
         )
         lines.extend(_more(count))
+    lines.extend(owned_lines(plan))
     return lines
+
+
+#: How ``--check`` and ``--dry-run`` name what the application owns.
+OWNED = "owned by the application, not compared"
+
+
+def owned_lines(plan: DatasetPlan) -> list[str]:
+    """What the application owns (``insert_only``, ``create_only``), and where it differs."""
+    dataset = plan.dataset
+    lines: list[str] = []
+    if dataset.insert_only:
+        lines.append(f"rows that exist: {OWNED} (insert_only=True)")
+    elif dataset.create_only_columns:
+        columns = ", ".join(sorted(dataset.create_only_columns))
+        lines.append(f"{columns}: {OWNED} (create_only: written only when a row is created)")
+    if plan.owned:
+        count = len(plan.owned)
+        lines.append(
+            f"{count} {'value' if count == 1 else 'values'} in the table "
+            f"{'differs' if count == 1 else 'differ'} from the file, "
+            f"left as the application set {'it' if count == 1 else 'them'}:"
+        )
+        secret = dataset.secret_columns
+        lines.extend(
+            f"    {found.label}: {found.column} = "
+            + (
+                f"{SECRET}"
+                if found.column in secret
+                else f"{show_value(found.value)} (the file writes {show_value(found.file_value)})"
+            )
+            for found in plan.owned[:AUDIT_LISTED]
+        )
+        lines.extend(_more(count))
+    return lines
+
+
+def _removed_note(position: Position | None) -> str:
+    return f" (removed in {position.path}:{position.line})" if position is not None else ""
 
 
 def _rows(count: int) -> str:
@@ -280,11 +339,18 @@ def _change_json(plan: DatasetPlan, change: RowChange) -> dict[str, Any]:
         )
         if found.removed:
             columns[found.column]["removed"] = True
+    for column, origin in change.origins.items():
+        if column in columns:
+            columns[column]["from"] = _place(origin)
     place = _place(change.position) if change.position is not None else {}
+    found_at: dict[str, Any] = {}
+    if place and place["file"] != plan.dataset.display_path:
+        found_at["file"] = place["file"]  # a row an environment's overlay adds
     return {
         "action": change.action,
         "key": _key(plan, change.key),
         "label": change.label,
+        **found_at,
         "line": place.get("line"),
         "column": place.get("column"),
         "columns": columns,
@@ -328,6 +394,27 @@ def dataset_json(plan: DatasetPlan) -> dict[str, Any]:
             }
             for found in plan.unmanaged
         ]
+        document["owned"] = {
+            "insert_only": dataset.insert_only,
+            "create_only": sorted(dataset.create_only_columns),
+            "note": OWNED,
+            "values": [
+                {
+                    "key": _key(plan, found.key),
+                    "label": found.label,
+                    "column": found.column,
+                    **(
+                        {"value": REDACTED, "file": REDACTED, "secret": True}
+                        if found.column in secret
+                        else {
+                            "value": json_value(found.value),
+                            "file": json_value(found.file_value),
+                        }
+                    ),
+                }
+                for found in plan.owned
+            ],
+        }
     return document
 
 

@@ -71,9 +71,16 @@ class Row:
     position: Position
     value_positions: Mapping[str, tuple[int, int]]
     scalar_texts: dict[str, str] = field(default_factory=dict)
+    #: Values an environment's overlay file wrote over the base file's (`overlays`):
+    #: where, by column.  None when every value is the row's own file's.
+    origins: dict[str, Position] | None = None
 
     def position_of(self, column: str) -> Position:
         """Where ``column``'s value was written, or the row's own position."""
+        if self.origins is not None:
+            origin = self.origins.get(column)
+            if origin is not None:
+                return origin
         spot = self.value_positions.get(column)
         if spot is None:
             return self.position
@@ -101,6 +108,9 @@ class LoadedFile:
     #: A CSV file's header: each column name's (line, column), for problems of
     #: a column as a whole (reported once, not on every row).
     header: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: The base's rows an environment's overlay removed (`overlays`): their key, as
+    #: the file spells it, and where the overlay says ``$remove: true``.
+    removed: dict[tuple[Any, ...], Position] = field(default_factory=dict)
 
     def secret_values(self) -> set[str]:
         """Every spelling of every value the file writes into its dataset's secret columns.

@@ -34,7 +34,7 @@ from .dataset import Dataset
 from .digests import fingerprint, schema_digest, table_digest
 from .encoding import PACKING, compress, dumps, unpack
 from .errors import DatasetFileMissing
-from .files import read_source, source_digest
+from .files import files_digest
 from .plans import DatasetPlan
 from .rows import FileProblem
 from .storage import StateTables, state_table
@@ -179,7 +179,7 @@ def declaration(datasets: Sequence[Dataset], index: int) -> list[Any]:
         for other in datasets
         if other is not dataset and (other.schema, other.table) == (dataset.schema, dataset.table)
     )
-    return [
+    shape: list[Any] = [
         dataset.table,
         dataset.schema,
         dataset.key_columns,
@@ -189,6 +189,11 @@ def declaration(datasets: Sequence[Dataset], index: int) -> list[Any]:
         state_key(dataset),
         others,
     ]
+    # Ownership is part of the declaration (left out when unused, so that
+    # states recorded before it existed stay valid).
+    if dataset.insert_only or dataset.create_only_columns:
+        shape.append(["owned", dataset.insert_only, sorted(dataset.create_only_columns)])
+    return shape
 
 
 def replay_unchanged(
@@ -199,11 +204,14 @@ def replay_unchanged(
     base_dir: str | os.PathLike[str] | None,
     max_file_size: int,
     revisions: Sequence[str] = (),
+    environment: str | None = None,
 ) -> Replay:
     """The plans that need no parsing: every dataset of their table is as a verified sync left it.
 
-    Reads each file's bytes (not parsing them), the state, one catalog query
-    per table and one digest query per dataset, and writes nothing.
+    Reads each file's bytes (not parsing them) and those of its overlay for
+    ``environment`` (the digest covers both, and the environment's name), the
+    state, one catalog query per table and one digest query per dataset, and
+    writes nothing.
     """
     replay = Replay()
     stored = read_states(connection, tables, datasets)
@@ -213,15 +221,16 @@ def replay_unchanged(
         for index in members:
             dataset = datasets[index]
             own = stored.get(state_key(dataset))
-            if own is None:
+            if own is None or dataset.reference_list:
+                # A reference's names live in another table, which the
+                # digests do not cover: such a dataset is always planned.
                 unchanged = False
                 continue
             try:
-                source = read_source(dataset, dataset.resolve(base_dir), max_file_size)
+                digest = files_digest(dataset, base_dir, max_file_size, environment)
             except (DatasetFileMissing, FileProblem):
                 unchanged = False
                 continue
-            digest = source_digest(source)
             if digest != own.file_digest or own.fingerprint != fingerprint(
                 connection, declaration(datasets, index)
             ):

@@ -180,9 +180,14 @@ def create_missing_tables(connection: Connection, tables: StateTables, *, nested
                     _create(connection, tables)
         else:
             if connection.dialect.name == "postgresql":
+                # Keyed on the schema the tables go to (the current one when
+                # none is named): first syncs into other schemas do not wait.
                 connection.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
-                    {"name": f"alembic_datasync {tables.schema} {tables.state}"},
+                    text(
+                        "SELECT pg_advisory_xact_lock(hashtext("
+                        ":name || ' ' || COALESCE(:schema, current_schema(), '')))"
+                    ),
+                    {"name": f"alembic_datasync {tables.state}", "schema": tables.schema},
                 )
             _create(connection, tables)
     except sa_exc.DBAPIError as error:

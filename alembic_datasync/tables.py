@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection, MetaData, Table, UniqueConstraint, text
+from sqlalchemy import JSON, UUID, Connection, MetaData, Table, UniqueConstraint, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.types import NullType
 
 from .column_types import ValueRule, rule_for
 from .dataset import Dataset
@@ -25,6 +26,8 @@ def reflect_table(connection: Connection, dataset: Dataset) -> Table | None:
     if getattr(connection.dialect, "is_mariadb", False):
         for name in _mariadb_json_columns(connection, table):
             table.c[name].type = JSON()
+        for name in _mariadb_uuid_columns(connection, table):
+            table.c[name].type = UUID()
     if connection.dialect.name in ("mysql", "mariadb"):
         _note_character_sets(connection, table)
     for column in table.columns:
@@ -46,6 +49,21 @@ def _mariadb_json_columns(connection: Connection, table: Table) -> list[str]:
         if name in table.c and clause.replace(" ", "").lower() == f"json_valid(`{name.lower()}`)":
             names.append(name)
     return names
+
+
+def _mariadb_uuid_columns(connection: Connection, table: Table) -> list[str]:
+    """MariaDB's UUID columns that reflection left untyped (early SQLAlchemy 2.0 releases
+    do not know the type): typed as later releases type them."""
+    untyped = [column.name for column in table.columns if isinstance(column.type, NullType)]
+    if not untyped:
+        return []
+    query = text(
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS"
+        " WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :table"
+        " AND DATA_TYPE = 'uuid'"
+    )
+    found = connection.execute(query, {"schema": table.schema, "table": table.name})
+    return [name for (name,) in found if name in untyped]
 
 
 def _note_character_sets(connection: Connection, table: Table) -> None:

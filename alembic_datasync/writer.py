@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from .errors import ApplyFailed
 from .model import ModelDefaultFailed, generated_value, python_generated
 from .order import delete_levels, insert_levels, step_order
 from .plans import DatasetPlan, RowChange
+from .references import MissingReference, read_ids
 from .reverts import DatabaseDefault
 from .tables import UniqueKey, conflict_target
 from .transaction import unit_of_work
@@ -193,9 +194,21 @@ class _Refused(Exception):
             )
         change, error = culprit
         where = change.position if change.position is not None else dataset.display_path
+        if isinstance(error, MissingReference):
+            return (
+                f"{where}: could not {self.step.verb} row {change.label!r} of "
+                f"{dataset.label!r}: {error}; nothing was written"
+            )
+        hint = ""
+        if self.step.verb == "delete" and isinstance(error, sa_exc.IntegrityError):
+            # Pruning a row that rows outside the files still refer to.
+            hint = (
+                " (rows of another table still refer to it: point them at another row, or "
+                "keep this one in the file)"
+            )
         return (
             f"{where}: the database refused to {self.step.verb} row {change.label!r} of "
-            f"{dataset.label!r}: {_reason(error)}; nothing was written"
+            f"{dataset.label!r}: {_reason(error)}{hint}; nothing was written"
         )
 
 
@@ -284,6 +297,7 @@ def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
     callables are called here, one value per row, and copied with the rows.
     """
     table = plan.table
+    changes = _with_ids(connection, plan, changes)
     order = {c.name: i for i, c in enumerate(table.columns)}
     columns_of = lambda change: tuple(sorted(change.values, key=order.__getitem__))  # noqa: E731
     for columns, group in _groups(changes, columns_of).items():
@@ -306,6 +320,54 @@ def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
                 continue
         statement = insert_statement(connection, plan, columns)
         connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
+
+
+def _with_ids(
+    connection: Connection, plan: DatasetPlan, changes: list[RowChange]
+) -> list[RowChange]:
+    """``changes`` with the natural keys of referencing columns replaced by the referred ids.
+
+    Looked up now, right before the write, in its transaction: a row another
+    dataset of this sync created a step earlier is found (`references`).
+    """
+    if not plan.references or not changes:
+        return changes
+    ids: dict[str, tuple[Any, dict[Any, Any]]] = {}
+    for reference in plan.references:
+        column = reference.column
+        wanted = {
+            value
+            for change in changes
+            for value in (
+                [change.values.get(column)]
+                if change.action == "create"
+                else [c.new for c in change.changes if c.column == column]
+            )
+            if value is not None
+        }
+        if wanted:
+            ids[column] = (reference, read_ids(connection, reference, wanted))
+
+    def stored(column: str, value: Any) -> Any:
+        if value is None or column not in ids:
+            return value
+        reference, found = ids[column]
+        identity = found.get(reference.rule.canonical(value))
+        if identity is None:
+            raise MissingReference(reference, value)
+        return identity
+
+    if not ids:
+        return changes
+    return [
+        replace(change, values={c: stored(c, v) for c, v in change.values.items()})
+        if change.action == "create"
+        else replace(
+            change,
+            changes=tuple(replace(c, new=stored(c.column, c.new)) for c in change.changes),
+        )
+        for change in changes
+    ]
 
 
 def _with_generated(
@@ -387,6 +449,7 @@ def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
     through COPY the callables are called here, once per row.
     """
     table, key = plan.table, plan.dataset.key_columns
+    changes = _with_ids(connection, plan, changes)
     # A column going back to a default the database computes (`DatabaseDefault`,
     # the same for every row of the column) is set to its SQL, not bound.
     columns_of = lambda change: tuple(  # noqa: E731

@@ -30,3 +30,20 @@ step alembic datasync --dry-run
 echo
 echo "# deploy: prestart runs alembic upgrade head"
 step bash scripts/prestart.sh
+echo
+echo "# a later pull request (example/pull_request/): an llm_provider table that each node names,"
+echo "# and default_temperature handed to the admin page once a node exists"
+python "$here/pull_request/apply.py" .
+step alembic upgrade head
+echo
+echo "# support tunes reply_drafting's temperature in the admin page; the deploy keeps it"
+python - <<'PY'
+import sqlite3
+with sqlite3.connect("app.db") as db:
+    db.execute("UPDATE llm_node_configuration SET default_temperature = 0.9 WHERE node_name = 'reply_drafting'")
+PY
+step alembic datasync --check
+echo
+echo "# staging: the same files and a staging overlay (cheaper models, one node out, a canary)"
+cp "$here/pull_request/config/llm_nodes.staging.yaml" config/
+step alembic -x datasync_env=staging datasync --dry-run

@@ -121,3 +121,86 @@ def test_a_csv_file_that_cannot_be_read_is_one_problem_at_its_position(
     with table.connect() as connection, pytest.raises(InvalidDatasets) as caught:
         plan(connection, [COUNTRIES], base_dir=tmp_path)
     assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_a_csv_file_over_max_file_size_is_streamed_and_its_digest_spares_the_parse(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    # max_file_size refuses a YAML file that large; a CSV file is streamed, any size.
+    lines = [
+        f"{chr(97 + n // 10)}{n % 10},Country {n},{n * 1000},{n}.50,true,,\n" for n in range(100)
+    ]
+    text = "code,name,population,area,eu,motto,founded\n" + "".join(lines)
+    assert len(text) > 2_000
+    (tmp_path / "countries.csv").write_text(text, encoding="utf-8")
+    syncs = []
+    for _ in range(3):
+        with table.connect() as connection:
+            syncs.append(sync(connection, [COUNTRIES], base_dir=tmp_path, max_file_size=200))
+    assert [report.summary_lines() for report in syncs] == [
+        ["datasync: countries (countries.csv): 100 total, 100 created, 0 updated, 0 unchanged"],
+        ["datasync: countries (countries.csv): 100 total, 0 created, 0 updated, 100 unchanged"],
+        ["datasync: countries (countries.csv): 100 total, 0 created, 0 updated, 100 unchanged"],
+    ]
+    # The second sync records the digests; the third finds the file's (streamed) unchanged.
+    assert [report.datasets[0].from_state for report in syncs] == [False, False, True]
+    assert rows(table)["a7"][:2] == ("Country 7", 7000)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "code,name\nde," + "x" * 300 + "\n",
+            "countries.csv:2:1: this line is over 200 bytes, the limit of one CSV record "
+            "(max_file_size); split the value, or raise the limit",
+        ),
+        (
+            'code,name\nde,"Germany\n' + "more,lines\n" * 30,
+            "countries.csv:2:4: a quoted field opens here and runs on for over 200 bytes, the "
+            'limit of one CSV record (max_file_size); close it with " where it ends',
+        ),
+    ],
+)
+def test_a_csv_record_over_max_file_size_is_refused_at_its_position(
+    table: sa.Engine, tmp_path: Path, text: str, problem: str
+) -> None:
+    (tmp_path / "countries.csv").write_text(text, encoding="utf-8")
+    with table.connect() as connection, pytest.raises(InvalidDatasets) as caught:
+        plan(connection, [COUNTRIES], base_dir=tmp_path, max_file_size=200)
+    assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_a_cell_after_a_line_break_in_a_quoted_field_is_named_at_its_own_line(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "countries.csv").write_text(
+        'code,name,motto,population\nde,Germany,"Einigkeit,\nund Recht",many\nfr,France,,lots\n',
+        encoding="utf-8",
+    )
+    with table.connect() as connection, pytest.raises(InvalidDatasets) as caught:
+        plan(connection, [COUNTRIES], base_dir=tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        "countries.csv:3:12: population expects a whole number, got 'many'",
+        "countries.csv:4:12: population expects a whole number, got 'lots'",
+    ]
+
+
+def test_null_and_the_empty_string_are_spelled_as_postgresql_copy_spells_them(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    # Only an empty field is NULL: "null", "NULL", \N and spaces are text.
+    (tmp_path / "countries.csv").write_text(
+        'code,name,motto\na1,x,\na2,x,""\na3,x,null\na4,x,NULL\na5,x,\\N\na6,x, \n',
+        encoding="utf-8",
+    )
+    with table.connect() as connection:
+        sync(connection, [COUNTRIES], base_dir=tmp_path)
+    assert {code: row[4] for code, row in rows(table).items()} == {
+        "a1": None,
+        "a2": "",
+        "a3": "null",
+        "a4": "NULL",
+        "a5": "\\N",
+        "a6": " ",
+    }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import alembic_datasync
@@ -48,3 +52,19 @@ def test_the_quickstart_is_two_commands() -> None:
     quickstart = README.split("## Quickstart", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     commands = [line.split("#")[0].strip() for line in quickstart.strip().splitlines()]
     assert commands == ["make example", "make test"]
+
+
+def test_the_quickstart_shows_what_make_example_prints(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "example"
+    bin_folder = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    env.update(TMPDIR=str(tmp_path))
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        ["bash", "run_example.sh"], cwd=example, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed = re.sub(r"datasync-example\.\w+", "datasync-example.XXXXXX", done.stdout)
+    printed = printed.replace(str(tmp_path), "/tmp")
+    shown = README.split("## Quickstart", 1)[1].split("```text\n", 1)[1].split("\n```\n", 1)[0]
+    assert printed.splitlines() == shown.splitlines()

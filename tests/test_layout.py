@@ -95,3 +95,15 @@ def test_the_package_has_no_import_cycle() -> None:
 
 def test_the_planner_imports_nothing_from_the_checks() -> None:
     assert "check" not in local_imports("planner")
+
+
+def test_the_readme_maps_every_module() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text()
+    section = readme[readme.index("## How it works") : readme.index("## Testing")]
+    missing = [name for name in module_names() if f"{name}.py" not in section]
+    assert missing == [], f"README 'How it works' does not name: {missing}"
+
+
+def test_references_sit_below_the_plans() -> None:
+    # `plans` holds the resolved references; the writer turns names into ids.
+    assert {"plans", "planner", "writer"}.isdisjoint(local_imports("references"))

@@ -32,6 +32,7 @@ from alembic_datasync.history import record_json, sync_lines
 from alembic_datasync.reverts import DatabaseDefault, revert_target
 
 from conftest import StatementLog
+from databases import isolated_database
 from example_project import example_model
 
 metadata = sa.MetaData()
@@ -488,3 +489,30 @@ def test_an_unchanged_file_and_table_are_not_parsed_again(
         "0 unchanged"
     ]
     assert first.datasets[0].total == 2
+
+
+def test_first_syncs_into_two_schemas_do_not_wait_for_each_other(tmp_path: Path) -> None:
+    """The lock that makes concurrent first syncs take turns creating the state tables
+    is the schema's: an open first sync in one schema never holds up another's."""
+    with (
+        isolated_database("postgresql", tmp_path) as first_url,
+        isolated_database("postgresql", tmp_path) as second_url,
+    ):
+        first, second = sa.create_engine(first_url), sa.create_engine(second_url)
+        try:
+            metadata.create_all(first)
+            metadata.create_all(second)
+            write(tmp_path, "items.yaml", "a: {name: Alpha}\n")
+            with first.connect() as holding, holding.begin():
+                # A first sync in the caller's transaction, not yet committed.
+                sync(holding, [ITEMS], base_dir=tmp_path, nested=True)
+                with second.connect() as other:
+                    other.exec_driver_sql("SET lock_timeout = '3s'")
+                    other.commit()
+                    report = sync(other, [ITEMS], base_dir=tmp_path)
+            assert [len(plan.creates) for plan in report.datasets] == [1]
+            assert select(second, "SELECT code, name FROM items") == [("a", "Alpha")]
+            assert select(first, "SELECT code, name FROM items") == [("a", "Alpha")]
+        finally:
+            first.dispose()
+            second.dispose()
