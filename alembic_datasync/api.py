@@ -131,6 +131,10 @@ def _memory(
     return {id(dataset): last for dataset, last in zip(datasets, remembered, strict=True)}
 
 
+# Reading, checking and planning build many containers and no cycles: one pause
+# of the collector for all of it, not a rescan of every row each time a stage
+# allocates (`collector.collector_paused`).
+@collector_paused()
 def _plan(
     connection: Connection,
     datasets: Sequence[Dataset],
@@ -141,34 +145,6 @@ def _plan(
     audit: bool,
     memory: dict[int, LastApplied | None],
     environment: str | None = None,
-) -> SyncReport:
-    # Reading, checking and planning build many containers and no cycles: one
-    # pause of the collector for all of it, not a rescan of every row each
-    # time a stage allocates (`collector.collector_paused`).
-    with collector_paused():
-        return _plan_paused(
-            connection,
-            datasets,
-            metadata,
-            base_dir,
-            strict,
-            max_file_size,
-            audit,
-            memory,
-            environment,
-        )
-
-
-def _plan_paused(
-    connection: Connection,
-    datasets: Sequence[Dataset],
-    metadata: Metadata | None,
-    base_dir: str | os.PathLike[str] | None,
-    strict: bool,
-    max_file_size: int,
-    audit: bool,
-    memory: dict[int, LastApplied | None],
-    environment: str | None,
 ) -> SyncReport:
     read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
