@@ -249,6 +249,17 @@ def to_date(value: Any) -> Any:
 #: Conversions that give None for None by themselves (`null_safe` leaves them as they are).
 _PASSES_NULL: frozenset[Convert] = frozenset((identity, to_boolean, to_integer, to_float))
 
+#: The type of value each of these conversions gives back as it is (float: an
+#: equal float), so that a loop over many values can skip calling it.
+_KEEPS: dict[Convert, type] = {to_boolean: bool, to_integer: int, to_float: float}
+
+
+def kept_type(convert: Convert) -> type | None:
+    """The type of value ``convert`` returns unchanged (every type: `object`), or None."""
+    if convert is identity:
+        return object
+    return _KEEPS.get(convert)
+
 
 def to_datetime(timezone: bool) -> Convert:
     def convert(value: Any) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import math
 import os
 import socket
 import sys
@@ -121,7 +122,7 @@ def record_sync(
     if not changed:
         return None
     summaries = [_summary(plan) for plan in changed]
-    documents = [[_change_data(change, plan) for change in plan.changes] for plan in changed]
+    documents = [_changes_data(plan) for plan in changed]
     table = history_table(tables)
     inserted = connection.execute(
         table.insert().values(
@@ -135,7 +136,7 @@ def record_sync(
             version=library_version()[:64],
             change_count=sum(len(document) for document in documents),
             datasets=dumps(summaries),
-            changes=pack(documents),
+            changes=pack(documents, stable=False),
         )
     )
     key = inserted.inserted_primary_key
@@ -162,13 +163,35 @@ def _masked(column: str, value: Any, secret: frozenset[str]) -> Any:
     return None if column in secret else encode(value)
 
 
-def _change_data(change: RowChange, plan: DatasetPlan) -> dict[str, Any]:
-    """One row change as the history stores it, secrets left out."""
+#: Types `encode` keeps as they are (a float too, when finite): most values, spared the call.
+_PLAIN = frozenset((str, int, bool, type(None)))
+
+
+def _changes_data(plan: DatasetPlan) -> list[dict[str, Any]]:
+    """The plan's row changes as the history stores them, secrets left out."""
     secret = plan.dataset.secret_columns
     keys = plan.dataset.key_columns
-    data: dict[str, Any] = {"a": change.action, "k": encode(list(change.key)), "l": change.label}
+    return [_change_data(change, secret, keys) for change in plan.changes]
+
+
+def _change_data(
+    change: RowChange, secret: frozenset[str], keys: tuple[str, ...]
+) -> dict[str, Any]:
+    """One row change as the history stores it, secrets left out."""
+    key = change.key
+    data: dict[str, Any] = {
+        "a": change.action,
+        "k": list(key) if all(type(part) in _PLAIN for part in key) else encode(list(key)),
+        "l": change.label,
+    }
     if change.action in ("create", "delete"):
-        data["v"] = {c: _masked(c, v, secret) for c, v in change.values.items() if c not in keys}
+        data["v"] = {
+            c: v
+            if (type(v) in _PLAIN or (type(v) is float and math.isfinite(v))) and c not in secret
+            else _masked(c, v, secret)
+            for c, v in change.values.items()
+            if c not in keys
+        }
     for column in change.changes:
         new = column.new
         entry = [

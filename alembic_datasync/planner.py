@@ -17,7 +17,7 @@ from sqlalchemy import Column, ColumnDefault, Connection, Table
 from .applied import AppliedRows, LastApplied
 from .collector import collector_paused
 from .column_types import Convert, Unreadable, ValueRule
-from .conversions import identity
+from .conversions import identity, kept_type
 from .database_forms import with_database_forms
 from .dataset import Dataset
 from .display import listing
@@ -180,6 +180,7 @@ def plan_dataset(
             audited=audit,
             rules=rules,
             references=list(references),
+            table_rows=len(stored),
         )
         applied = AppliedRows(key_columns, columns_read=tuple(selected))
         plan.applied = applied
@@ -199,6 +200,7 @@ def plan_dataset(
         # Columns the application owns once the row exists are never compared.
         create_only = dataset.create_only_columns
         how = {c: steps for c, steps in every.items() if c not in create_only}
+        new_row = _new_values(rules, managed)
         for row, row_key in zip(loaded.rows, keys, strict=True):
             assert row_key is not None  # validated
             klass = row_key if same is _same_key else same(row_key)
@@ -215,7 +217,7 @@ def plan_dataset(
                 continue
             if not matches:
                 label = describe_key(row, key_columns)
-                values = {c: rules[c].to_db(v) for c, v in row.values.items()}
+                values = new_row(row.values)
                 if any(c not in values for c in required):
                     problem = missing_required_problem(
                         table,
@@ -362,6 +364,27 @@ def _written(
     if written is None:
         written = shapes[shape] = tuple(c for c in shape if c not in key_columns)
     return written
+
+
+def _new_values(
+    rules: dict[str, ValueRule], columns: Sequence[str]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A new row's values as written: each through its column's ``to_db``.
+
+    Where a column's conversion returns values of one type as they are (an
+    int for an integer column, anything for text), such values skip the call:
+    a first sync converts every value of every row.
+    """
+    steps = {c: (rules[c].to_db, kept_type(rules[c].to_db)) for c in columns}
+
+    def values(row: dict[str, Any]) -> dict[str, Any]:
+        new = {}
+        for column, value in row.items():
+            to_db, kept = steps[column]
+            new[column] = value if kept is object or type(value) is kept else to_db(value)
+        return new
+
+    return values
 
 
 def _stored_keys(

@@ -128,6 +128,9 @@ class DatasetPlan:
     overlay: str | None = None
     #: Of the ``unlisted`` rows, those an overlay removes: where it says so.
     removed_by: dict[tuple[Any, ...], Position] = field(default_factory=dict)
+    #: How many rows the table held when planned: the check after writing reads
+    #: the whole table, not the written rows by key, when they are most of it.
+    table_rows: int = 0
 
     @property
     def has_changes(self) -> bool:

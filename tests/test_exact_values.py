@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ import pytest
 import sqlalchemy as sa
 
 from alembic_datasync import Dataset, DatasyncError, InvalidDatasets, SyncReport, plan, sync
+
+from conftest import StatementLog
 
 VALUES = Dataset("values.yaml", table="t", key="name")
 
@@ -486,3 +489,38 @@ def test_a_value_a_trigger_rewrites_on_update_is_named_too(
         "(a trigger, or a column that changes what it is given); every sync will write it again"
     ]
     assert "datasync: warning: values.yaml:1:1: row 'r1'" in report.render()
+
+
+def reads_of_t(statements: list[str]) -> list[str]:
+    """The SELECTs of the user's table ``t`` (the plan's read, and the check after writing)."""
+    return [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith("SELECT") and re.search(r"\bFROM [`\"]?t\b", s)
+    ]
+
+
+def test_the_check_after_a_first_sync_reads_the_table_once_and_after_a_few_writes_by_key(
+    engine: sa.Engine, tmp_path: Path, statements: StatementLog
+) -> None:
+    """Written rows that are most of the table are read back by one SELECT of it; a few
+    rows of a large table by their keys.  Either way, what a trigger rewrote is named."""
+    one_value_table(engine, "VARCHAR(20)")
+    rows = 4_500  # more than two chunks of keys
+    write(tmp_path, "".join(f"r{i}:\n  v: v{i}\n" for i in range(rows)))
+    statements.clear()
+    run_sync(engine, tmp_path)
+    reads = reads_of_t(statements.statements)
+    # The plan's read of the empty table, then one read of every written row.
+    assert len(reads) == 2, reads
+    assert not any(" IN " in s.upper() for s in reads), reads
+    rewriting_trigger(engine)
+    write(tmp_path, "".join(f"r{i}:\n  v: {'loud' if i == 7 else f'v{i}'}\n" for i in range(rows)))
+    statements.clear()
+    report = run_sync(engine, tmp_path)
+    assert report.warnings == [
+        "values.yaml:15:1: row 'r7' of 't': v was written as 'loud' but the table kept 'LOUD' "
+        "(a trigger, or a column that changes what it is given); every sync will write it again"
+    ]
+    reads = reads_of_t(statements.statements)
+    assert len(reads) == 2 and " IN " in reads[1].upper(), reads

@@ -5,6 +5,8 @@ on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import decimal
 import textwrap
 import zlib
 from pathlib import Path
@@ -416,6 +418,68 @@ def test_every_sync_that_writes_is_in_the_history_with_its_changes(
             {"column": "rank", "old": 7, "new": 5, "removed": True},
         ],
     }
+
+
+def test_the_history_gives_back_each_created_and_deleted_value_with_its_type(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    typed = sa.Table(
+        "typed",
+        sa.MetaData(),
+        sa.Column("code", sa.String(20), primary_key=True),
+        sa.Column("flag", sa.Boolean),
+        sa.Column("ratio", sa.Float),
+        sa.Column("count", sa.Integer),
+        sa.Column("price", sa.Numeric(8, 2)),
+        sa.Column("day", sa.Date),
+        sa.Column("note", sa.String(20)),
+    )
+    typed.metadata.create_all(engine)
+    dataset = Dataset("typed.yaml", table="typed", key="code", prune="all")
+    write(
+        tmp_path,
+        "typed.yaml",
+        "a: {flag: true, ratio: 0.25, count: 3, price: 1.50, day: 2024-01-02, note: null}\n"
+        "b: {flag: false, ratio: 2, count: 0, price: '7', note: x}\n",
+    )
+    run_sync(engine, [dataset], tmp_path)
+    write(tmp_path, "typed.yaml", "b: {flag: false, ratio: 2, count: 0, price: '7', note: x}\n")
+    run_sync(engine, [dataset], tmp_path)
+    with engine.connect() as connection:
+        deleted, created = [sync_record(connection, r.id) for r in sync_history(connection)]
+    assert created is not None and deleted is not None
+    values = [(c.label, c.values) for c in created.datasets[0].changes]
+    assert values == [
+        (
+            "a",
+            {
+                "flag": True,
+                "ratio": 0.25,
+                "count": 3,
+                "price": decimal.Decimal("1.50"),
+                "day": dt.date(2024, 1, 2),
+                "note": None,
+            },
+        ),
+        (
+            "b",
+            {"flag": False, "ratio": 2.0, "count": 0, "price": decimal.Decimal("7"), "note": "x"},
+        ),
+    ]
+    assert [type(v) for v in values[0][1].values()] == [
+        bool,
+        float,
+        int,
+        decimal.Decimal,
+        dt.date,
+        type(None),
+    ]
+    (gone,) = deleted.datasets[0].changes
+    assert (gone.action, gone.values["flag"], gone.values["day"]) == (
+        "delete",
+        True,
+        dt.date(2024, 1, 2),
+    )
 
 
 def test_the_history_lists_the_newest_first_by_dataset_and_count(
