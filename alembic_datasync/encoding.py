@@ -87,7 +87,7 @@ def decode(data: Any) -> Any:
 
 
 def dumps(data: Any, *, stable: bool = True) -> str:
-    """Compact JSON text of already encoded ``data``; ``stable``: keys sorted, the same each time."""
+    """Compact JSON text of encoded ``data``; ``stable``: keys sorted, the same each time."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=stable)
 
 
