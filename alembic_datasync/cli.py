@@ -26,9 +26,7 @@ from alembic.config import CommandLine
 from alembic.util import CommandError
 from sqlalchemy import exc as sa_exc
 
-from . import commands
 from .alembic_internals import has_subcommand_parsers, subcommand_parser
-from .commands import FORMATS
 from .database_errors import command_error
 from .errors import DatasetsOutOfSync, DatasyncError
 
@@ -36,6 +34,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 COMMAND = "datasync"
+
+#: What ``--format`` takes.
+FORMATS = ("text", "json")
 
 #: Exit status of ``datasync --check`` when the database differs from the files.
 #: Errors exit as every failed Alembic command does (255).
@@ -79,11 +80,15 @@ _OPTIONS: list[tuple[str, str] | tuple[str, str, dict[str, Any]]] = [
 #: The `argparse.Namespace` attribute of each flag: ``--dry-run`` -> ``dry_run``.
 _FLAGS = [option[0].lstrip("-").replace("-", "_") for option in _OPTIONS]
 
-#: The actions after ``datasync``: (name, its command function, its arguments).
-_ACTIONS: list[tuple[str, Any, list[tuple[tuple[str, ...], dict[str, Any]]]]] = [
+#: The actions after ``datasync``: (name, its function in `commands`, its help, its arguments).
+#: The help is the first paragraph of the function's docstring, spelled here so
+#: that building the command line (every ``alembic`` command does) imports no
+#: more than this module; `tests/test_docs.py` keeps the two the same.
+_ACTIONS: list[tuple[str, str, str, list[tuple[tuple[str, ...], dict[str, Any]]]]] = [
     (
         "export",
-        commands.export,
+        "export",
+        "Export a table's rows as a dataset file (YAML) that reads back exactly.",
         [
             (("table",), {"nargs": "?", "help": "the table to export"}),
             (("--key",), {"help": "the key column(s), comma-separated"}),
@@ -102,7 +107,8 @@ _ACTIONS: list[tuple[str, Any, list[tuple[tuple[str, ...], dict[str, Any]]]]] = 
     ),
     (
         "schema",
-        commands.schema,
+        "schema",
+        "Print a JSON Schema of a dataset file, for editors (yaml-language-server).",
         [
             (("--dataset",), {"help": "the dataset (when env.py declares several)"}),
             (("--output",), {"help": "write the schema to this file"}),
@@ -110,7 +116,8 @@ _ACTIONS: list[tuple[str, Any, list[tuple[tuple[str, ...], dict[str, Any]]]]] = 
     ),
     (
         "history",
-        commands.datasync_history,
+        "datasync_history",
+        "List the syncs that wrote to the database, newest first, or show one with its changes.",
         [
             (
                 ("sync_id",),
@@ -139,6 +146,8 @@ def datasync(config: Config) -> None:
     sync (``--check``) exits 1; a database error becomes one ``FAILED:`` line,
     like any other `DatasyncError`.
     """
+    from . import commands
+
     options = config.cmd_opts
     action = getattr(options, "datasync_action", None)
     try:
@@ -170,9 +179,12 @@ def datasync(config: Config) -> None:
 
 
 def _run_action(config: Config, action: str) -> None:
+    from . import commands
+
     options = config.cmd_opts
-    for name, function, arguments in _ACTIONS:
+    for name, function_name, _, arguments in _ACTIONS:
         if name == action:
+            function = getattr(commands, function_name)
             keywords = {
                 spelled[-1].lstrip("-").replace("-", "_"): getattr(
                     options, spelled[-1].lstrip("-").replace("-", "_"), None
@@ -211,8 +223,7 @@ def add_datasync(command_line: CommandLine) -> None:
     actions = parser.add_subparsers(
         dest="datasync_action", title="actions", metavar="{export,schema,history}"
     )
-    for name, function, arguments in _ACTIONS:
-        summary = _summary(function)
+    for name, _, summary, arguments in _ACTIONS:
         action = actions.add_parser(name, help=summary, description=summary)
         for spelled, keywords in arguments:
             action.add_argument(*spelled, **keywords)

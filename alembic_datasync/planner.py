@@ -407,9 +407,15 @@ def _columns_by_class(
     if last is None:
         return {}
     found: dict[Any, frozenset[str]] = {}
+    # Rows of one shape share one set: 100,000 rows, a handful of sets.
+    shared: dict[tuple[str, ...], frozenset[str]] = {}
     for (canonical, _), (_, columns) in zip(owned_keys, last.rows.rows, strict=True):
         klass = same(canonical)
-        found[klass] = found.get(klass, frozenset()).union(columns)
+        written = shared.get(columns)
+        if written is None:
+            written = shared[columns] = frozenset(columns)
+        earlier = found.get(klass)
+        found[klass] = written if earlier is None else earlier.union(written)
     return found
 
 
@@ -576,6 +582,8 @@ def _changed_columns(
             continue  # a key column
         to_db, canonical, index = steps
         old = db_row[index]
+        if value is old:
+            continue  # None in both, or the very same object
         kind = type(value)
         if kind is type(old) and kind in PLAIN_TYPES and value == old:
             # The table returns the file's value with the file's type: every

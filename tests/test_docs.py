@@ -19,9 +19,18 @@ def test_every_datasync_flag_is_in_the_readme() -> None:
     assert missing == []
 
 
+def test_each_actions_help_is_the_first_paragraph_of_its_functions_docstring() -> None:
+    # The command line spells the help out, so that building it imports no command.
+    from alembic_datasync import commands
+
+    for _, function_name, summary, _ in _ACTIONS:
+        docstring = getattr(commands, function_name).__doc__ or ""
+        assert summary == " ".join(docstring.split("\n\n")[0].split()), function_name
+
+
 def test_every_history_option_is_in_the_readme() -> None:
     section = README.split("## State and history", 1)[1].split("\n## ", 1)[0]
-    (arguments,) = [arguments for name, _, arguments in _ACTIONS if name == "history"]
+    (arguments,) = [arguments for name, _, _, arguments in _ACTIONS if name == "history"]
     flags = [spelled[0] for spelled, _ in arguments if spelled[0].startswith("-")]
     missing = [
         flag
