@@ -17,10 +17,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import itertools
 import json
 import math
 import uuid
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 #: The tag key of an encoded value.
@@ -86,19 +88,47 @@ def decode(data: Any) -> Any:
     return data
 
 
-def dumps(data: Any, *, stable: bool = True) -> str:
-    """Compact JSON text of encoded ``data``; ``stable``: keys sorted, the same each time."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=stable)
+def dumps(data: Any) -> str:
+    """Compact, stable JSON text of already encoded ``data``."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
-def pack(data: Any, *, stable: bool = True) -> str:
-    """Encoded ``data`` as compressed JSON in base64 (what the tool's tables store).
+def pack(data: Any) -> str:
+    """Encoded ``data`` as compressed JSON in base64 (what the tool's tables store)."""
+    return compress(dumps(data))
 
-    ``stable=False`` leaves the keys in their order, for a document no digest
-    is taken of (the history's changes): sorting 100,000 rows' keys costs more
-    than the compression.
+
+#: Items of a list turned into JSON text at a time by `pack_lists`.
+_PACKED_AT_ONCE = 2_000
+
+
+def pack_lists(lists: Iterable[Iterable[Any]]) -> str:
+    """What `pack` makes of a list of lists of encoded items, made as the items come.
+
+    The items (each a row change of the history) are turned into JSON and
+    compressed a slice at a time, so that a sync of 100,000 rows never holds
+    all its changes as objects, nor as text.  Keys keep their order: no
+    digest is taken of these documents.
     """
-    return compress(dumps(data, stable=stable))
+    packer = zlib.compressobj(6)
+    out: list[bytes] = []
+
+    def add(text: str) -> None:
+        out.append(packer.compress(text.encode()))
+
+    add("[")
+    for number, items in enumerate(lists):
+        add("[" if number == 0 else ",[")
+        iterator = iter(items)
+        first = True
+        while batch := list(itertools.islice(iterator, _PACKED_AT_ONCE)):
+            text = json.dumps(batch, separators=(",", ":"), ensure_ascii=False)
+            add(text[1:-1] if first else "," + text[1:-1])
+            first = False
+        add("]")
+    add("]")
+    out.append(packer.flush())
+    return base64.b64encode(b"".join(out)).decode("ascii")
 
 
 def compress(json_text: str) -> str:

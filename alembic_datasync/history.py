@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from .encoding import decode, dumps, encode, pack, unpack
+from .encoding import decode, dumps, encode, pack_lists, unpack
 from .errors import DatasyncError
 from .plans import ColumnChange, DatasetPlan, RowChange
 from .report import change_lines, json_value
@@ -122,7 +122,14 @@ def record_sync(
     if not changed:
         return None
     summaries = [_summary(plan) for plan in changed]
-    documents = [_changes_data(plan) for plan in changed]
+    changes = [plan.changes for plan in changed]
+    secrets = [(plan.dataset.secret_columns, plan.dataset.key_columns) for plan in changed]
+    # Each change is encoded as the packing reaches it: the whole document never
+    # sits in memory as Python objects, nor as JSON text.
+    documents = [
+        (_change_data(change, secret, keys) for change in listed)
+        for listed, (secret, keys) in zip(changes, secrets, strict=True)
+    ]
     table = history_table(tables)
     inserted = connection.execute(
         table.insert().values(
@@ -134,9 +141,9 @@ def record_sync(
             pid=os.getpid(),
             strict=strict,
             version=library_version()[:64],
-            change_count=sum(len(document) for document in documents),
+            change_count=sum(len(listed) for listed in changes),
             datasets=dumps(summaries),
-            changes=pack(documents, stable=False),
+            changes=pack_lists(documents),
         )
     )
     key = inserted.inserted_primary_key
@@ -165,13 +172,6 @@ def _masked(column: str, value: Any, secret: frozenset[str]) -> Any:
 
 #: Types `encode` keeps as they are (a float too, when finite): most values, spared the call.
 _PLAIN = frozenset((str, int, bool, type(None)))
-
-
-def _changes_data(plan: DatasetPlan) -> list[dict[str, Any]]:
-    """The plan's row changes as the history stores them, secrets left out."""
-    secret = plan.dataset.secret_columns
-    keys = plan.dataset.key_columns
-    return [_change_data(change, secret, keys) for change in plan.changes]
 
 
 def _change_data(

@@ -288,6 +288,10 @@ def _groups(changes: list[RowChange], columns_of: Any) -> dict[tuple[str, ...], 
     return groups
 
 
+#: New rows per executemany.
+_INSERT_BATCH = 10_000
+
+
 def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
     """INSERT the new rows; the model's defaults fill, row by row, what they leave out.
 
@@ -319,7 +323,11 @@ def _insert(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
                 stage.drop(connection)
                 continue
         statement = insert_statement(connection, plan, columns)
-        connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in group])
+        # In batches: the parameters of 100,000 rows at once would double the
+        # memory the rows take (SQLAlchemy batches the statements itself).
+        for start in range(0, len(group), _INSERT_BATCH):
+            batch = group[start : start + _INSERT_BATCH]
+            connection.execute(statement, [{c: ch.values[c] for c in columns} for ch in batch])
 
 
 def _with_ids(

@@ -30,6 +30,7 @@ from alembic_datasync import (
     sync_record,
 )
 from alembic_datasync.column_types import rule_for
+from alembic_datasync.encoding import pack_lists, unpack
 from alembic_datasync.history import record_json, sync_lines
 from alembic_datasync.reverts import DatabaseDefault, revert_target
 
@@ -580,3 +581,14 @@ def test_first_syncs_into_two_schemas_do_not_wait_for_each_other(tmp_path: Path)
         finally:
             first.dispose()
             second.dispose()
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [[], [[]], [[1, {"a": "é"}], [], [3]], [list(range(4_500))], [[], [{"k": [1, 2]}] * 2_001]],
+)
+def test_the_history_packs_its_changes_a_slice_at_a_time_and_reads_them_back_whole(
+    lists: list[list[Any]],
+) -> None:
+    # Read back by the same `unpack` as every stored document, batches joined seamlessly.
+    assert unpack(pack_lists(iter(lists))) == lists
