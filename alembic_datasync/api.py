@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table
 
 from .applied import LastApplied
-from .check import check_file, shared_rows
 from .collector import collector_paused
-from .column_types import ValueRule
 from .dataset import Dataset
 from .display import redact_problems
 from .errors import InvalidDatasets, Position, Problem, in_file_order
@@ -43,19 +42,7 @@ from .overlays import (
     mark_origins,
     note_overlays,
 )
-from .planner import plan_dataset
 from .plans import DatasetPlan
-from .readback import values_not_kept
-from .references import (
-    ResolvedReference,
-    database_tables,
-    declared_tables,
-    known_names,
-    load_names,
-    resolve_references,
-    unknown_references,
-    with_natural_rules,
-)
 from .report import SyncReport
 from .rows import LoadedFile
 from .state import Observation, Replay, last_applied, record_states, replay_unchanged
@@ -65,18 +52,17 @@ from .storage import (
     creates_before_the_sync,
     tables_exist,
 )
-from .tables import (
-    column_rules,
-    missing_required_problem,
-    missing_table_problem,
-    non_transactional_problem,
-    not_in_metadata_problem,
-    reflect_table,
-    table_in_metadata,
-    unique_keys,
-)
 from .transaction import unit_of_work
-from .writer import refusals_explained, write_plans
+
+if TYPE_CHECKING:
+    from .column_types import ValueRule
+    from .references import ResolvedReference
+
+# The engine proper (`check`, `planner`, `writer`, `readback`, and the type
+# rules under them) is imported where it is used: a deploy whose files and
+# tables are as the last sync left them (`state.replay_unchanged`) never
+# parses, plans nor writes, and imports none of it (about 150 ms of every
+# `alembic upgrade head`).
 
 #: Alembic's own logger, so the stock logging setup of alembic.ini shows it.
 log = logging.getLogger("alembic.datasync")
@@ -146,6 +132,19 @@ def _plan(
     memory: dict[int, LastApplied | None],
     environment: str | None = None,
 ) -> SyncReport:
+    if not datasets:
+        return SyncReport([], [])  # each was replayed from the state
+    from .check import check_file
+    from .planner import plan_dataset
+    from .references import database_tables, load_names, resolve_references, with_natural_rules
+    from .tables import (
+        column_rules,
+        missing_table_problem,
+        non_transactional_problem,
+        reflect_table,
+        unique_keys,
+    )
+
     read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
     warnings: list[str] = []
@@ -236,6 +235,8 @@ def _unknown_references(
     plans: Sequence[DatasetPlan],
 ) -> list[Problem]:
     """References to natural keys that neither the table (less the rows pruned) nor a file has."""
+    from .references import known_names, unknown_references
+
     problems: list[Problem] = []
     for valid, _, _, _, references in ready:
 
@@ -265,6 +266,8 @@ def _unknown_in_files(
     A referred table no dataset of the run fills is not checked (only the
     database knows its rows).
     """
+    from .references import known_names, unknown_references
+
     problems: list[Problem] = []
     for valid, references in referring:
 
@@ -305,16 +308,39 @@ def apply(
             created = create_missing_tables(connection, tables, nested=nested)
         with (
             collector_paused(),
-            refusals_explained(connection),
+            _refusals_explained(connection),
             unit_of_work(connection, nested=nested),
         ):
             if not creates_before_the_sync(connection):
                 created = create_missing_tables(connection, tables, nested=nested)
-            write_plans(connection, report.datasets)
-            report.warnings.extend(values_not_kept(connection, report.datasets))
+            _write(connection, report)
             _record(connection, tables, report, origin or SyncOrigin(), read_back=not created)
     report.applied = True
     return report
+
+
+def _write(connection: Connection, report: SyncReport) -> None:
+    """Send the plan's writes, then read back what the tables kept (`readback`)."""
+    if not report.has_changes:
+        return
+    from .readback import values_not_kept
+    from .writer import write_plans
+
+    write_plans(connection, report.datasets)
+    report.warnings.extend(values_not_kept(connection, report.datasets))
+
+
+@contextmanager
+def _refusals_explained(connection: Connection) -> Iterator[None]:
+    """`writer.refusals_explained`, the writer imported only once a write was refused."""
+    try:
+        yield
+    except Exception as error:
+        from .writer import RefusedWrite
+
+        if isinstance(error, RefusedWrite):
+            raise error.explained(connection) from None
+        raise
 
 
 def _record(
@@ -390,7 +416,7 @@ def sync(
         # The rows read, planned, written and recorded form no cycles: the collector
         # waits for the end of the sync instead of rescanning them at every stage.
         collector_paused(),
-        refusals_explained(connection),
+        _refusals_explained(connection),
         unit_of_work(connection, nested=nested, keep=not dry_run, read_only=dry_run),
     ):
         if not dry_run and not creates_before_the_sync(connection):
@@ -431,8 +457,7 @@ def sync(
         ]
         note_overlays(report.datasets, base_dir, environment)
         if not dry_run:
-            write_plans(connection, report.datasets)
-            report.warnings.extend(values_not_kept(connection, report.datasets))
+            _write(connection, report)
             _record(
                 connection,
                 tables,
@@ -565,6 +590,15 @@ def _validated(
     warn: bool,
 ) -> tuple[list[Problem], set[str]]:
     """`validate_datasets` for one environment (None: the base files alone)."""
+    from .check import check_file, shared_rows
+    from .references import declared_tables, resolve_references, with_natural_rules
+    from .tables import (
+        column_rules,
+        missing_required_problem,
+        not_in_metadata_problem,
+        table_in_metadata,
+    )
+
     read = read_files(datasets, base_dir, max_file_size, environment)
     problems: list[Problem] = []
     files = read.usable(

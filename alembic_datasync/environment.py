@@ -42,7 +42,6 @@ from .errors import DatasyncError
 from .files import DEFAULT_MAX_FILE_SIZE
 from .history import SyncOrigin
 from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
-from .offline import offline_script
 from .overlays import ENVIRONMENT_VARIABLE, X_ENVIRONMENT, checked_environment
 from .report import SyncReport
 from .storage import DEFAULT_HISTORY_TABLE, DEFAULT_STATE_TABLE, StateTables, hiding_own_tables
@@ -270,6 +269,8 @@ class DataSync:
         environment.begin_transaction = begin_transaction_then_script  # type: ignore[method-assign]
 
     def _write_script(self) -> None:
+        from .offline import offline_script  # `upgrade --sql` only: the engine's type rules
+
         migration_context = self.environment.get_context()
         destination = str(self.environment.context_opts.get("destination_rev") or "")
         heads = set(self.environment.script.get_heads())

@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .csvload import read_csv
 from .dataset import Dataset
 from .errors import DatasetFileMissing, Problem
-from .loader import parse_file
 from .overlays import combined_digest, csv_overlay_problem, merge, overlay_dataset, overlay_path
 from .rows import FileProblem, LoadedFile
 
@@ -97,6 +95,11 @@ def load_dataset(
     exist and `FileProblem` for anything else that stops it being read;
     problems of single rows are in the result's ``problems``.
     """
+    # The readers are imported when a file is read: a sync whose files have
+    # not changed reads their bytes for a digest, and never parses them.
+    from .csvload import read_csv
+    from .loader import parse_file
+
     path = dataset.resolve(base_dir)
     if is_csv(path):
         if environment is not None and overlay_path(path, environment).exists():

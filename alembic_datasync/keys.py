@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .column_types import ValueRule
 from .dataset import Dataset
 from .errors import Problem
 from .rows import Row
+
+if TYPE_CHECKING:
+    from .column_types import ValueRule
 
 
 def key_of(

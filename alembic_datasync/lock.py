@@ -26,12 +26,14 @@ import hashlib
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import filelock
 from sqlalchemy import Connection, text
 
 from .errors import LockTimeout
+
+if TYPE_CHECKING:
+    import filelock
 
 #: Seconds a process waits for the lock before giving up (``DataSync(lock_timeout=...)``).
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -162,6 +164,8 @@ class DeployLock:
         database = self.connection.engine.url.database
         if not database or database == ":memory:" or database.startswith("file:"):
             return
+        import filelock  # SQLite's lock only: the servers lock in SQL
+
         path = f"{os.path.abspath(database)}.datasync-lock"
         lock = filelock.FileLock(path)
         try:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table
 
@@ -36,10 +36,10 @@ from .dataset import Dataset
 from .display import did_you_mean, listing, show
 from .errors import DatasyncError, Position, Problem
 from .keys import describe_key
-from .plans import DatasetPlan
 from .rows import LoadedFile, Row
-from .tables import required_columns
-from .yaml11 import mapping_key
+
+if TYPE_CHECKING:
+    from .plans import DatasetPlan
 
 #: The column an overlay row writes to take the base's row out: ``$remove: true``.
 REMOVE = "$remove"
@@ -245,6 +245,8 @@ def _partial_addition(row: Row, base: LoadedFile, left_out: list[str], environme
 
 def _key(row: Row, key_columns: tuple[str, ...]) -> tuple[Hashable, ...] | None:
     """The row's key as the file spells it; None when it has none or cannot be compared."""
+    from .yaml11 import mapping_key  # merging only: finding the overlay reads no YAML
+
     values = row.values
     if any(values.get(column) is None for column in key_columns):
         return None
@@ -327,6 +329,8 @@ def added_row_problems(file: LoadedFile, table: Table, environment: str | None) 
     """
     if environment is None:
         return []
+    from .tables import required_columns  # planning only, with the table reflected
+
     base_path = file.dataset.display_path
     required = required_columns(table)
     base_rows = [row for row in file.rows if row.position.path == base_path]

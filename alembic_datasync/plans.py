@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Table
 
 from .applied import AppliedRows
-from .column_types import ValueRule
 from .dataset import Dataset
 from .errors import Position
-from .references import ResolvedReference
-from .tables import UniqueKey
+
+if TYPE_CHECKING:  # what a plan holds once made; the plan itself needs none of it
+    from .column_types import ValueRule
+    from .references import ResolvedReference
+    from .tables import UniqueKey
 
 Action = Literal["create", "update", "delete"]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnDefault,
@@ -39,8 +39,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement, TextClause
 from sqlalchemy.sql.schema import Column
 
-from .column_types import ValueRule
 from .transaction import unit_of_work
+
+if TYPE_CHECKING:
+    from .column_types import ValueRule
 
 
 @dataclass(frozen=True)

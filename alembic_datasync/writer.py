@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -83,7 +82,7 @@ def write_plans(connection: Connection, plans: Sequence[DatasetPlan]) -> None:
 
     Raises `RefusedWrite` when the database refuses a statement: the caller
     rolls its unit back, then asks `RefusedWrite.explained` which row it was
-    (`refusals_explained` does both).
+    (`api` does both, around the unit of work).
     """
     steps = _steps(plans)
     try:
@@ -111,15 +110,6 @@ class RefusedWrite(Exception):
         """
         culprit = _find_refused_row(connection, self.steps, self.refused)
         return ApplyFailed(redact(self.refused.describe(culprit), _secret_values(self.plans)))
-
-
-@contextmanager
-def refusals_explained(connection: Connection) -> Iterator[None]:
-    """Around a unit of work that writes: a refused write becomes `ApplyFailed` naming the row."""
-    try:
-        yield
-    except RefusedWrite as refused:
-        raise refused.explained(connection) from None
 
 
 def _secret_values(plans: Sequence[DatasetPlan]) -> set[str]:

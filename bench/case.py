@@ -23,7 +23,7 @@ import yaml
 from node_data import COLUMNS, llm_nodes
 from sqlalchemy.orm import Session, registry
 
-from alembic_datasync import Dataset, api, planner, sync
+from alembic_datasync import Dataset, api, check, planner, readback, sync, tables, writer
 from alembic_datasync.fastload import fast_rows
 from alembic_datasync.files import load_dataset
 from alembic_datasync.loader import parse_rows
@@ -124,12 +124,12 @@ def sync_case(spec: dict[str, Any]) -> dict[str, Any]:
 #: The stages of a sync timed by the "stages" case: (module, function name).
 STAGES = (
     (api, "read_files"),
-    (api, "reflect_table"),
-    (api, "check_file"),
+    (tables, "reflect_table"),
+    (check, "check_file"),
     (planner, "read_rows"),
-    (api, "plan_dataset"),
-    (api, "write_plans"),
-    (api, "values_not_kept"),
+    (planner, "plan_dataset"),
+    (writer, "write_plans"),
+    (readback, "values_not_kept"),
     (api, "_record"),
 )
 

@@ -316,3 +316,29 @@ def test_the_launcher_really_runs_the_plugin_in_one_mode_only(tmp_path: Path) ->
     code, _, stderr = alembic.run("without", tmp_path, "datasync", "--help")
     assert code == 2
     assert "invalid choice: 'datasync'" in stderr
+
+
+def test_a_stock_command_line_imports_the_datasync_command_and_nothing_of_the_engine() -> None:
+    """Every `alembic` command builds its command line, so the plugin adds `datasync`
+    importing only the command line's module: `alembic current` stays as fast as it was."""
+    program = (
+        "import sys\n"
+        "from alembic.config import CommandLine\n"
+        "parser = CommandLine(prog='alembic').parser\n"
+        "assert 'datasync' in parser.format_help(), parser.format_help()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('alembic_datasync')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.strip() == str(
+        [
+            "alembic_datasync",
+            "alembic_datasync.alembic_internals",
+            "alembic_datasync.cli",
+            "alembic_datasync.database_errors",
+            "alembic_datasync.errors",
+            "alembic_datasync_plugin",
+        ]
+    )

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import subprocess
+import sys
 import textwrap
 import zlib
 from pathlib import Path
@@ -554,6 +556,37 @@ def test_an_unchanged_file_and_table_are_not_parsed_again(
         "0 unchanged"
     ]
     assert first.datasets[0].total == 2
+
+
+def test_a_sync_with_nothing_to_do_imports_neither_the_parser_nor_the_planner(
+    tables: sa.Engine, tmp_path: Path
+) -> None:
+    """The deploy that finds its files and tables as the last sync left them (most deploys)
+    pays for the state's check only: the engine proper is imported when it is needed."""
+    write(tmp_path, "llm_nodes.yaml", REPLY)
+    run_sync(tables, [NODES], tmp_path)
+    run_sync(tables, [NODES], tmp_path)  # verifies the state once
+    program = textwrap.dedent(
+        f"""
+        import sys
+        import sqlalchemy as sa
+        from alembic_datasync import Dataset, sync
+        engine = sa.create_engine({tables.url.render_as_string(hide_password=False)!r})
+        dataset = Dataset("llm_nodes.yaml", table="llm_node_configuration", key="node_name")
+        with engine.connect() as connection:
+            report = sync(connection, [dataset], base_dir={str(tmp_path)!r})
+        print(report.datasets[0].from_state)
+        engine_modules = ("loader", "fastload", "csvload", "check", "column_types", "planner",
+                          "writer", "readback", "offline")
+        print(sorted(m for m in engine_modules if f"alembic_datasync.{{m}}" in sys.modules))
+        print("yaml" in sys.modules)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == ["True", "[]", "False"]
 
 
 def test_first_syncs_into_two_schemas_do_not_wait_for_each_other(tmp_path: Path) -> None:
