@@ -12,6 +12,7 @@ the sync engine it never runs.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -98,10 +99,19 @@ def __getattr__(name: str) -> Any:
             value = version("alembic-datasync")
         except PackageNotFoundError:  # pragma: no cover - running from a source tree
             value = "0+unknown"
+    elif not name.startswith("_") and _is_module(name):
+        # `import alembic_datasync` then `alembic_datasync.errors.DatasyncError`, as
+        # when the package imported everything up front.
+        value = importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # looked up once
     return value
+
+
+def _is_module(name: str) -> bool:
+    """Whether ``name`` is one of the package's modules."""
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
 
 
 def __dir__() -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import alembic_datasync
@@ -107,3 +109,28 @@ def test_the_readme_maps_every_module() -> None:
 def test_references_sit_below_the_plans() -> None:
     # `plans` holds the resolved references; the writer turns names into ids.
     assert {"plans", "planner", "writer"}.isdisjoint(local_imports("references"))
+
+
+def test_the_package_imports_its_names_and_modules_on_first_use() -> None:
+    """`import alembic_datasync` is cheap (the plugin imports it for every alembic
+    command), yet every public name and every module is there as before."""
+    program = (
+        "import sys, alembic_datasync as ds\n"
+        "before = sorted(m for m in sys.modules if m.startswith('alembic_datasync.'))\n"
+        "assert ds.errors.DatasyncError is ds.DatasyncError\n"
+        "assert ds.Dataset.__module__ == 'alembic_datasync.dataset'\n"
+        "assert isinstance(ds.__version__, str)\n"
+        "try:\n"
+        "    ds.no_such_name\n"
+        "except AttributeError as error:\n"
+        "    print(error)\n"
+        "print(before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [
+        "module 'alembic_datasync' has no attribute 'no_such_name'",
+        "[]",
+    ]
