@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import alembic_datasync
+
+from conftest import python_lines
 
 PACKAGE = Path(alembic_datasync.__file__).parent
 
@@ -126,11 +126,7 @@ def test_the_package_imports_its_names_and_modules_on_first_use() -> None:
         "    print(error)\n"
         "print(before)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=False
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines() == [
+    assert python_lines(program) == [
         "module 'alembic_datasync' has no attribute 'no_such_name'",
         "[]",
     ]

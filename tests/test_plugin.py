@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from alembic_project import ALEMBIC, Project
+from conftest import python_lines
 
 COLUMNS = "80"
 
@@ -328,17 +329,15 @@ def test_a_stock_command_line_imports_the_datasync_command_and_nothing_of_the_en
         "assert 'datasync' in parser.format_help(), parser.format_help()\n"
         "print(sorted(m for m in sys.modules if m.startswith('alembic_datasync')))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=False
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.strip() == str(
-        [
-            "alembic_datasync",
-            "alembic_datasync.alembic_internals",
-            "alembic_datasync.cli",
-            "alembic_datasync.database_errors",
-            "alembic_datasync.errors",
-            "alembic_datasync_plugin",
-        ]
-    )
+    assert python_lines(program) == [
+        str(
+            [
+                "alembic_datasync",
+                "alembic_datasync.alembic_internals",
+                "alembic_datasync.cli",
+                "alembic_datasync.database_errors",
+                "alembic_datasync.errors",
+                "alembic_datasync_plugin",
+            ]
+        )
+    ]

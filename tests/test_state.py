@@ -7,8 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
-import subprocess
-import sys
 import textwrap
 import zlib
 from pathlib import Path
@@ -36,7 +34,7 @@ from alembic_datasync.encoding import pack_lists, unpack
 from alembic_datasync.history import record_json, sync_lines
 from alembic_datasync.reverts import DatabaseDefault, revert_target
 
-from conftest import StatementLog
+from conftest import StatementLog, python_lines
 from databases import isolated_database
 from example_project import example_model
 
@@ -582,11 +580,7 @@ def test_a_sync_with_nothing_to_do_imports_neither_the_parser_nor_the_planner(
         print("yaml" in sys.modules)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=False
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.splitlines() == ["True", "[]", "False"]
+    assert python_lines(program) == ["True", "[]", "False"]
 
 
 def test_first_syncs_into_two_schemas_do_not_wait_for_each_other(tmp_path: Path) -> None:
