@@ -37,7 +37,7 @@ $(LOWEST)/.installed: pyproject.toml .ci/lowest-versions.txt
 # what the lowest versions change (`make test` runs them all; CI stays within its time).
 LOWEST_LEFT_OUT := test_sqlmodel test_template_backend test_concurrency test_kill \
 	test_fuzz test_roundtrip_property test_shortcut_differential test_precommit test_docs \
-	test_alembic_csv test_alembic_overlays test_alembic_references
+	test_alembic_csv test_alembic_overlays test_alembic_references test_bench
 test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest -n $(WORKERS) -p no:cacheprovider \
 		$(foreach module,$(LOWEST_LEFT_OUT),--ignore=tests/$(module).py)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 COMMAND = "datasync"
 
-#: What ``--format`` takes.
+#: What ``--format`` takes: text for people, json for CI bots (see `report.json_document`).
 FORMATS = ("text", "json")
 
 #: Exit status of ``datasync --check`` when the database differs from the files.

@@ -79,7 +79,6 @@ def declared_datasync(config: Config) -> DataSync:
     return declared
 
 
-#: What ``--format`` takes: text for people, json for CI bots (see `report.json_document`).
 def datasync(
     config: Config,
     dry_run: bool = False,

@@ -21,7 +21,7 @@ import math
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -123,13 +123,9 @@ def record_sync(
         return None
     summaries = [_summary(plan) for plan in changed]
     changes = [plan.changes for plan in changed]
-    secrets = [(plan.dataset.secret_columns, plan.dataset.key_columns) for plan in changed]
     # Each change is encoded as the packing reaches it: the whole document never
     # sits in memory as Python objects, nor as JSON text.
-    documents = [
-        (_change_data(change, secret, keys) for change in listed)
-        for listed, (secret, keys) in zip(changes, secrets, strict=True)
-    ]
+    documents = [_changes_data(plan, listed) for plan, listed in zip(changed, changes, strict=True)]
     table = history_table(tables)
     inserted = connection.execute(
         table.insert().values(
@@ -172,6 +168,17 @@ def _masked(column: str, value: Any, secret: frozenset[str]) -> Any:
 
 #: Types `encode` keeps as they are (a float too, when finite): most values, spared the call.
 _PLAIN = frozenset((str, int, bool, type(None)))
+
+
+def _changes_data(plan: DatasetPlan, changes: list[RowChange]) -> Iterator[dict[str, Any]]:
+    """``plan``'s row changes as the history stores them, secrets left out, one at a time.
+
+    Its own function, so that each dataset's secret and key columns are bound
+    when its changes are encoded (later, as `pack_lists` reaches them), never
+    those of the last dataset of the sync.
+    """
+    secret, keys = plan.dataset.secret_columns, plan.dataset.key_columns
+    return (_change_data(change, secret, keys) for change in changes)
 
 
 def _change_data(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,12 +157,14 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
     The result's rows are the base's, in order, changed where the overlay
     says, without those it removes, then the rows the overlay adds.
     """
+    from .yaml11 import mapping_key  # merging only: finding the overlay reads no YAML
+
     dataset = base.dataset
     key_columns = dataset.key_columns
     problems = list(base.problems) + list(overlay.problems)
     by_key: dict[tuple[Hashable, ...], int] = {}
     for index, row in enumerate(base.rows):
-        key = _key(row, key_columns)
+        key = _key(row, key_columns, mapping_key)
         if key is not None:
             by_key.setdefault(key, index)
     removed: set[int] = set()
@@ -172,7 +174,7 @@ def merge(base: LoadedFile, overlay: LoadedFile, environment: str) -> LoadedFile
     every_row_writes = _written_by_every_row(base.rows)
     overlaid: dict[tuple[Hashable, ...], Row] = {}
     for row in overlay.rows:
-        key = _key(row, key_columns)
+        key = _key(row, key_columns, mapping_key)
         if key is not None:
             first = overlaid.get(key)
             if first is not None:
@@ -243,10 +245,11 @@ def _partial_addition(row: Row, base: LoadedFile, left_out: list[str], environme
     )
 
 
-def _key(row: Row, key_columns: tuple[str, ...]) -> tuple[Hashable, ...] | None:
-    """The row's key as the file spells it; None when it has none or cannot be compared."""
-    from .yaml11 import mapping_key  # merging only: finding the overlay reads no YAML
-
+def _key(
+    row: Row, key_columns: tuple[str, ...], mapping_key: Callable[[Any], Hashable]
+) -> tuple[Hashable, ...] | None:
+    """The row's key as the file spells it (``mapping_key``: as a YAML mapping's key would
+    be); None when it has none or cannot be compared."""
     values = row.values
     if any(values.get(column) is None for column in key_columns):
         return None

@@ -524,6 +524,30 @@ def test_secret_values_are_never_stored_in_the_state_or_the_history(
     assert change == {"column": "token", "secret": True, "removed": False}
 
 
+@pytest.mark.parametrize("secret_first", [True, False], ids=["secret-first", "secret-last"])
+def test_each_dataset_of_one_sync_keeps_its_own_secrets_out_of_the_history(
+    tables: sa.Engine, tmp_path: Path, secret_first: bool
+) -> None:
+    """The history is packed after the plans are made: each dataset's changes are still
+    encoded with its own secret columns, not those of another dataset of the sync."""
+    items.to_metadata(sa.MetaData(), name="items_too").create(tables)
+    hidden = Dataset("items.yaml", table="items", key="code", secret=["token"])
+    plain = Dataset("items_too.yaml", table="items_too", key="code")
+    write(tmp_path, "items.yaml", "a: {name: A, token: tok-9f8e7d6c5b4a}\n")
+    write(tmp_path, "items_too.yaml", "a: {name: A, token: shown-1a2b3c}\n")
+    run_sync(tables, [hidden, plain] if secret_first else [plain, hidden], tmp_path)
+    (packed,) = [text for (text,) in select(tables, "SELECT changes FROM alembic_datasync_history")]
+    assert "tok-9f8e7d6c5b4a" not in zlib.decompress(base64.b64decode(packed)).decode()
+    with tables.connect() as connection:
+        record = sync_record(connection, sync_history(connection)[0].id)
+    assert record is not None
+    created = {d.dataset: d.changes[0].values for d in record.datasets if d.changes}
+    assert created == {
+        "items": {"name": "A", "token": None},
+        "items_too": {"name": "A", "token": "shown-1a2b3c"},
+    }
+
+
 # -- 4. no re-parse when nothing changed ------------------------------------------------
 
 
