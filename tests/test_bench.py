@@ -49,7 +49,7 @@ def test_the_benchmark_runs_every_case_and_writes_the_targets_and_the_stages(
         assert row in results, row
     assert "import time env.py's `from alembic_datasync import DataSync`" in results
     runs = json.loads(raw.read_text())["runs"]
-    stages = [run for key, run in runs if key[2] == "stages_first"][0][0]["stages"]
+    stages = next(run for key, run in runs if key[2] == "stages_first")[0]["stages"]
     # Every stage of a first sync was timed: none of bench/case.py's hooks missed its target.
     assert set(stages) == {
         "read_files",
