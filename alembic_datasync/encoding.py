@@ -28,11 +28,14 @@ from typing import Any
 #: The tag key of an encoded value.
 TAG = "$"
 
+#: Types whose values `encode` gives back as they are (and a float, when finite):
+#: callers encoding many values can skip the call for these.
+KEPT_TYPES = frozenset((str, int, bool, type(None)))
+
 
 def encode(value: Any) -> Any:
     """``value`` as JSON-compatible data that `decode` turns back into it."""
-    kind = type(value)
-    if kind is str or kind is int:
+    if type(value) in KEPT_TYPES:
         return value
     if value is None or isinstance(value, bool | int | str):
         return value

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from .encoding import decode, dumps, encode, pack_lists, unpack
+from .encoding import KEPT_TYPES, decode, dumps, encode, pack_lists, unpack
 from .errors import DatasyncError
 from .plans import ColumnChange, DatasetPlan, RowChange
 from .report import change_lines, json_value
@@ -166,10 +166,6 @@ def _masked(column: str, value: Any, secret: frozenset[str]) -> Any:
     return None if column in secret else encode(value)
 
 
-#: Types `encode` keeps as they are (a float too, when finite): most values, spared the call.
-_PLAIN = frozenset((str, int, bool, type(None)))
-
-
 def _changes_data(plan: DatasetPlan, changes: list[RowChange]) -> Iterator[dict[str, Any]]:
     """``plan``'s row changes as the history stores them, secrets left out, one at a time.
 
@@ -185,16 +181,13 @@ def _change_data(
     change: RowChange, secret: frozenset[str], keys: tuple[str, ...]
 ) -> dict[str, Any]:
     """One row change as the history stores it, secrets left out."""
-    key = change.key
-    data: dict[str, Any] = {
-        "a": change.action,
-        "k": list(key) if all(type(part) in _PLAIN for part in key) else encode(list(key)),
-        "l": change.label,
-    }
+    data: dict[str, Any] = {"a": change.action, "k": encode(list(change.key)), "l": change.label}
     if change.action in ("create", "delete"):
+        # Most values are kept as they are (`encoding.KEPT_TYPES`): spared the call.
         data["v"] = {
             c: v
-            if (type(v) in _PLAIN or (type(v) is float and math.isfinite(v))) and c not in secret
+            if (type(v) in KEPT_TYPES or (type(v) is float and math.isfinite(v)))
+            and c not in secret
             else _masked(c, v, secret)
             for c, v in change.values.items()
             if c not in keys
