@@ -29,7 +29,8 @@ if TYPE_CHECKING:
         Position,
         Problem,
     )
-    from .history import SyncOrigin, SyncRecord
+    from .history import SyncRecord
+    from .origin import SyncOrigin
     from .plans import ColumnChange, DatasetPlan, RowChange
     from .report import SyncReport
     from .storage import StateTables
@@ -50,7 +51,7 @@ _HOMES = {
     "Problem": "errors",
     "RowChange": "plans",
     "StateTables": "storage",
-    "SyncOrigin": "history",
+    "SyncOrigin": "origin",
     "SyncRecord": "history",
     "SyncReport": "report",
     "apply": "api",

@@ -29,10 +29,10 @@ from .dataset import Dataset
 from .display import redact_problems
 from .errors import InvalidDatasets, Position, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
-from .history import SyncOrigin, SyncRecord, read_history, read_sync, record_sync
 from .keys import describe_key
 from .model import Metadata, carry_model_defaults, model_in_metadata
 from .notify import send as send_notification
+from .origin import SyncOrigin
 from .overlays import (
     added_row_problems,
     checked_environment,
@@ -56,13 +56,15 @@ from .transaction import unit_of_work
 
 if TYPE_CHECKING:
     from .column_types import ValueRule
+    from .history import SyncRecord
     from .references import ResolvedReference
 
 # The engine proper (`check`, `planner`, `writer`, `readback`, and the type
 # rules under them) is imported where it is used: a deploy whose files and
 # tables are as the last sync left them (`state.replay_unchanged`) never
 # parses, plans nor writes, and imports none of it (about 150 ms of every
-# `alembic upgrade head`).
+# `alembic upgrade head`); nor the history, which only a sync that writes
+# records in.
 
 #: Alembic's own logger, so the stock logging setup of alembic.ini shows it.
 log = logging.getLogger("alembic.datasync")
@@ -364,7 +366,10 @@ def _record(
         revisions=origin.revisions,
         read_back=read_back,
     )
-    record_sync(connection, tables, report.datasets, origin=origin, strict=strict)
+    if report.has_changes:
+        from .history import record_sync
+
+        record_sync(connection, tables, report.datasets, origin=origin, strict=strict)
 
 
 def sync(
@@ -488,6 +493,8 @@ def sync_history(
     revision(s), by whom, and per dataset its counts; `sync_record` gives
     one with every row change.  Empty when nothing was ever recorded.
     """
+    from .history import read_history
+
     tables = state or StateTables()
     with unit_of_work(connection, keep=False, read_only=True):
         if not tables_exist(connection, tables):
@@ -503,6 +510,8 @@ def sync_record(
     Reads, never writes.  Values of secret columns are not in the history:
     such a change has None for both values.
     """
+    from .history import read_sync
+
     tables = state or StateTables()
     with unit_of_work(connection, keep=False, read_only=True):
         if not tables_exist(connection, tables):

@@ -40,8 +40,8 @@ from .database_errors import ATTRIBUTE, command_error, report_in_one_line
 from .dataset import Dataset
 from .errors import DatasyncError
 from .files import DEFAULT_MAX_FILE_SIZE
-from .history import SyncOrigin
 from .lock import DEFAULT_LOCK_TIMEOUT, DeployLock
+from .origin import SyncOrigin
 from .overlays import ENVIRONMENT_VARIABLE, X_ENVIRONMENT, checked_environment
 from .report import SyncReport
 from .storage import DEFAULT_HISTORY_TABLE, DEFAULT_STATE_TABLE, StateTables, hiding_own_tables

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, func, select
 
 from .encoding import KEPT_TYPES, decode, dumps, encode, pack_lists, unpack
 from .errors import DatasyncError
+from .origin import SyncOrigin
 from .plans import ColumnChange, DatasetPlan, RowChange
 from .report import change_lines, json_value
 from .reverts import DatabaseDefault
@@ -37,19 +38,6 @@ from .storage import StateTables, history_table
 
 #: Records `read_history` reads at a time while it filters by dataset.
 _BATCH = 200
-
-
-@dataclass(frozen=True)
-class SyncOrigin:
-    """What the history records of where a sync came from.
-
-    ``revisions``: the Alembic revision(s) the database is at (the env.py
-    integration knows them; the Python API may leave them out);
-    ``command``: the Alembic command that ran it (``upgrade``, ``datasync``).
-    """
-
-    revisions: tuple[str, ...] = ()
-    command: str | None = None
 
 
 @dataclass

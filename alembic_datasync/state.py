@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, select, tuple_
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from .applied import AppliedRows, LastApplied
 from .dataset import Dataset
@@ -352,10 +351,16 @@ def _upsert(connection: Connection, table: Table, row: dict[str, Any]) -> None:
     key = ["dataset", "path"]
     others = {name: value for name, value in row.items() if name not in key}
     dialect = connection.dialect.name
+    # Each dialect's INSERT ... ON CONFLICT, imported for the database at hand:
+    # a deploy whose state is unchanged writes none and loads no other dialect.
     if dialect in ("postgresql", "sqlite"):
+        from sqlalchemy.dialects import postgresql, sqlite
+
         insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).values(row)
         connection.execute(insert.on_conflict_do_update(index_elements=key, set_=others))
     elif dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects import mysql
+
         connection.execute(mysql.insert(table).values(row).on_duplicate_key_update(others))
     else:
         connection.execute(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -33,12 +34,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     inspect,
     text,
 )
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateTable
+from sqlalchemy.types import TypeEngine
 
 from .errors import DatasyncError
 from .transaction import unit_of_work
@@ -46,8 +49,27 @@ from .transaction import unit_of_work
 DEFAULT_STATE_TABLE = "alembic_datasync_state"
 DEFAULT_HISTORY_TABLE = "alembic_datasync_history"
 
-# MySQL's TEXT stops at 64 KiB; a 100,000-row state is larger.
-_LONG_TEXT = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+class _LongText(TypeDecorator[str]):
+    """TEXT; LONGTEXT on MySQL and MariaDB, whose TEXT stops at 64 KiB (a large state is more).
+
+    ``Text().with_variant(mysql.LONGTEXT(), ...)`` would import SQLAlchemy's
+    MySQL dialect on every deploy on any database; this imports it on a
+    MySQL connection only.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import LONGTEXT
+
+            return LONGTEXT()
+        return self.impl_instance
+
+
+_LONG_TEXT = _LongText()
 #: A compressed JSON document, in base64 (`encoding.pack`).
 _DOCUMENT = _LONG_TEXT
 

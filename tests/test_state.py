@@ -584,27 +584,53 @@ def test_a_sync_with_nothing_to_do_imports_neither_the_parser_nor_the_planner(
     tables: sa.Engine, tmp_path: Path
 ) -> None:
     """The deploy that finds its files and tables as the last sync left them (most deploys)
-    pays for the state's check only: the engine proper is imported when it is needed."""
+    pays for the state's check only: the engine proper is imported when it is needed, the
+    history when a sync writes, and no SQLAlchemy dialect but the database's own."""
     write(tmp_path, "llm_nodes.yaml", REPLY)
     run_sync(tables, [NODES], tmp_path)
     run_sync(tables, [NODES], tmp_path)  # verifies the state once
     program = textwrap.dedent(
         f"""
         import sys
+        import alembic.context  # what env.py has imported when the sync runs
         import sqlalchemy as sa
-        from alembic_datasync import Dataset, sync
         engine = sa.create_engine({tables.url.render_as_string(hide_password=False)!r})
+        before = set(sys.modules)
+        from alembic_datasync import Dataset, sync
         dataset = Dataset("llm_nodes.yaml", table="llm_node_configuration", key="node_name")
         with engine.connect() as connection:
             report = sync(connection, [dataset], base_dir={str(tmp_path)!r})
         print(report.datasets[0].from_state)
         engine_modules = ("loader", "fastload", "csvload", "check", "column_types", "planner",
-                          "writer", "readback", "offline")
+                          "writer", "readback", "offline", "history")
         print(sorted(m for m in engine_modules if f"alembic_datasync.{{m}}" in sys.modules))
         print("yaml" in sys.modules)
+        print(sorted(m for m in set(sys.modules) - before if m.startswith("sqlalchemy.dialects")))
         """
     )
-    assert python_lines(program) == ["True", "[]", "False"]
+    assert python_lines(program) == ["True", "[]", "False", "[]"]
+
+
+def test_the_state_and_history_documents_are_long_text_columns(
+    tables: sa.Engine, tmp_path: Path
+) -> None:
+    """MySQL's TEXT stops at 64 KiB: there the documents are LONGTEXT; TEXT elsewhere."""
+    write(tmp_path, "llm_nodes.yaml", REPLY)
+    run_sync(tables, [NODES], tmp_path)
+    inspector = sa.inspect(tables)
+    found = {
+        (table, column["name"]): str(column["type"]).split("(")[0].split(" ")[0]
+        for table in ("alembic_datasync_state", "alembic_datasync_history")
+        for column in inspector.get_columns(table)
+        if column["name"] in ("applied_rows", "notes", "datasets", "changes")
+    }
+    kind = "LONGTEXT" if tables.dialect.name in ("mysql", "mariadb") else "TEXT"
+    assert found == {
+        ("alembic_datasync_state", "applied_rows"): kind,
+        ("alembic_datasync_state", "notes"): kind,
+        ("alembic_datasync_history", "datasets"): kind,
+        ("alembic_datasync_history", "changes"): kind,
+    }
 
 
 def test_first_syncs_into_two_schemas_do_not_wait_for_each_other(tmp_path: Path) -> None:
