@@ -7,7 +7,7 @@ where the table already returns the file's value with the file's type.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -211,11 +211,12 @@ def plan_dataset(
             if klass in theirs:
                 continue  # a later dataset of this table reports it
             listed[klass] = row
-            matches = rows_of_class.get(klass, [])
-            if len(matches) > 1:
-                problems.append(_repeated_key_problem(row, len(matches), dataset))
+            repeated = rows_of_class.repeated.get(klass)
+            if repeated:
+                problems.append(_repeated_key_problem(row, len(repeated), dataset))
                 continue
-            if not matches:
+            db_row = rows_of_class.first.get(klass)
+            if db_row is None:
                 label = describe_key(row, key_columns)
                 values = new_row(row.values)
                 if any(c not in values for c in required):
@@ -245,8 +246,7 @@ def plan_dataset(
                 )
                 applied.rows.append((plan.creates[-1].key, _written(row, key_columns, shapes)))
                 continue
-            db_row = matches[0]
-            applied.rows.append((tuple(db_row[:width]), _written(row, key_columns, shapes)))
+            applied.rows.append((_table_key(db_row, row_key), _written(row, key_columns, shapes)))
             if dataset.insert_only:
                 plan.unchanged += 1
                 if audit:
@@ -535,18 +535,45 @@ def _rows_by_key_class(
     return rows
 
 
-def _rows_by_class(
-    existing: _TableRows, same: Callable[[tuple[Any, ...]], Any]
-) -> dict[Any, list[Any]]:
+@dataclass(slots=True)
+class _RowsByClass:
+    """The table's rows by key class: the first of each, and every one where there are more."""
+
+    first: dict[Any, Any]
+    repeated: dict[Any, list[Any]]
+
+    def items(self) -> Iterator[tuple[Any, list[Any]]]:
+        """Each class and its rows."""
+        repeated = self.repeated
+        for klass, row in self.first.items():
+            yield klass, repeated.get(klass) or [row]
+
+
+def _rows_by_class(existing: _TableRows, same: Callable[[tuple[Any, ...]], Any]) -> _RowsByClass:
     """The table's rows by key class: more than one where the table repeats a key."""
-    if same is _same_key:  # every key its own class: the same lists, built in one pass
-        grouped = {key: [row] for key, row in existing.by_key.items()}
-        grouped.update(existing.repeated)
-        return grouped
-    grouped = {}
+    if same is _same_key:
+        # Every key its own class: the table's rows as read, not a copy of
+        # 100,000 entries.
+        return _RowsByClass(existing.by_key, existing.repeated)
+    grouped: dict[Any, list[Any]] = {}
     for key, row in existing.by_key.items():
         grouped.setdefault(same(key), []).extend(existing.repeated.get(key, [row]))
-    return grouped
+    return _RowsByClass(
+        {klass: rows[0] for klass, rows in grouped.items()},
+        {klass: rows for klass, rows in grouped.items() if len(rows) > 1},
+    )
+
+
+def _table_key(db_row: Sequence[Any], row_key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The key of ``db_row`` as the table stores it, for the state.
+
+    The file's key tuple itself where the table holds the same text or
+    integer: 100,000 rows keep one key each, not two (about 11 MiB).
+    """
+    for value, mine in zip(db_row, row_key, strict=False):
+        if type(value) is not type(mine) or type(value) not in (str, int) or value != mine:
+            return tuple(db_row[: len(row_key)])
+    return row_key
 
 
 def _cycle_problem(cycle: list[RowChange], dataset: Dataset) -> Problem:
