@@ -228,14 +228,29 @@ class KeyClasses:
         about against every other; those the database calls equal join its
         class, and the rest form the next round's group.
         """
-        groups: dict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Any, ...]]] = {}
-        for canonical, raw in keys:
-            folded = tuple(
-                fold(part) if index in self.positions.values() else part
-                for index, part in enumerate(canonical)
+        # Keys are grouped by the hash of their folded form: a group of more
+        # than one is asked about (two folded forms of one hash only add a
+        # question); a key alone keeps no group of its own (100,000 keys,
+        # most of them alone).
+        loose = set(self.positions.values())
+        alone: dict[int, _Key] = {}
+        groups: dict[int, dict[tuple[Any, ...], tuple[Any, ...]]] = {}
+        for key in keys:
+            canonical, raw = key
+            folded = hash(
+                tuple(fold(part) if i in loose else part for i, part in enumerate(canonical))
             )
-            groups.setdefault(folded, {})[canonical] = raw
-        pending = [list(members.items()) for members in groups.values() if len(members) > 1]
+            members = groups.get(folded)
+            if members is not None:
+                members[canonical] = raw
+                continue
+            first = alone.setdefault(folded, key)
+            if first is not key:
+                if first[0] == canonical:
+                    alone[folded] = key
+                else:
+                    groups[folded] = {first[0]: first[1], canonical: raw}
+        pending = [list(members.items()) for members in groups.values()]
         while pending:
             pairs = [(group[0], other) for group in pending for other in group[1:]]
             verdicts: list[bool] = []

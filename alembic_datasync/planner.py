@@ -555,13 +555,22 @@ def _rows_by_class(existing: _TableRows, same: Callable[[tuple[Any, ...]], Any])
         # Every key its own class: the table's rows as read, not a copy of
         # 100,000 entries.
         return _RowsByClass(existing.by_key, existing.repeated)
-    grouped: dict[Any, list[Any]] = {}
+    # A list only for a class of more than one row: most classes are one key, one row.
+    first: dict[Any, Any] = {}
+    repeated: dict[Any, list[Any]] = {}
     for key, row in existing.by_key.items():
-        grouped.setdefault(same(key), []).extend(existing.repeated.get(key, [row]))
-    return _RowsByClass(
-        {klass: rows[0] for klass, rows in grouped.items()},
-        {klass: rows for klass, rows in grouped.items() if len(rows) > 1},
-    )
+        klass = same(key)
+        rows = existing.repeated.get(key)
+        if klass not in first:
+            first[klass] = row  # the first of ``rows`` too, where the key repeats
+            if rows:
+                repeated[klass] = list(rows)
+            continue
+        more = repeated.get(klass)
+        if more is None:
+            more = repeated[klass] = [first[klass]]
+        more.extend(rows or [row])
+    return _RowsByClass(first, repeated)
 
 
 def _table_key(db_row: Sequence[Any], row_key: tuple[Any, ...]) -> tuple[Any, ...]:
