@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,19 @@ from .model import Metadata, fills_itself, metadata_tables, model_in_metadata
 
 
 def reflect_table(connection: Connection, dataset: Dataset) -> Table | None:
-    """The dataset's table as the database has it, or None when it does not exist."""
+    """The dataset's table as the database has it, or None when it does not exist.
+
+    SQLAlchemy's warnings while it reflects (a type it does not know, such as
+    ``citext``; an index on an expression) are not the user's concern at
+    every deploy: a type with no rule is compared as the database reads it
+    (`database_forms`), and indexes are not ours to read.
+    """
     try:
-        table = Table(dataset.table, MetaData(), schema=dataset.schema, autoload_with=connection)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sa_exc.SAWarning)
+            table = Table(
+                dataset.table, MetaData(), schema=dataset.schema, autoload_with=connection
+            )
     except sa_exc.NoSuchTableError:
         return None
     if getattr(connection.dialect, "is_mariadb", False):
