@@ -5,8 +5,9 @@ would not keep (`column_types`).  Some changes only the database knows of: a
 trigger rewriting a value, a column type storing less than it is given.  Left
 alone, each would plan the same update on every deploy.  So, in the same
 transaction, right after the writes, the written columns of the created and
-updated rows are read back by key (one SELECT per dataset, in chunks) and
-compared with what was written by the same rules the plan used; each value the
+updated rows are read back by key (one SELECT per dataset, in chunks, or of
+the whole table when the writes are most of it) and compared, a batch at a
+time, with what was written by the same rules the plan used; each value the
 table did not keep becomes a warning naming the row, the column, the value
 written and the value kept.
 """
@@ -23,7 +24,7 @@ from .column_types import Convert
 from .display import SECRET, show_value
 from .planner import PLAIN_TYPES
 from .plans import DatasetPlan, RowChange
-from .reading import read_rows
+from .reading import rows_in_batches
 from .references import read_names, with_natural_keys, with_own_rules
 from .reverts import DatabaseDefault
 from .tables import column_rules
@@ -69,37 +70,63 @@ def _plan_values_not_kept(
         replace(r, names=read_names(connection, r)) for r in plan.references if r.column in columns
     ]
     reading = with_own_rules(rules, references)
-    kept: dict[Any, Sequence[Any]] = {}
     selected = [*key_columns, *columns]
-    for condition in _conditions(table, key_columns, written, plan):
-        found_rows = read_rows(connection, table, selected, reading, condition)
-        for found in with_natural_keys(found_rows, selected, references):
-            kept[key_of(found)] = found
     # Per written column: where the SELECT put it, and how it compares.
     how = {column: (width + i, rules[column].canonical) for i, column in enumerate(columns)}
-    warnings: list[str] = []
-    for change in written:
-        row = kept.get(key_of(change.key))
-        if row is None:
-            warnings.append(
-                f"{_where(change, plan)}: row {change.label!r} of {dataset.label!r} is not in "
-                f"the table after writing it (a trigger, or a key the database changes); every "
-                f"sync will write it again"
+    # The written rows by key, each dropped once its row is read back: the
+    # rows read are compared as they come, a batch at a time, never all held
+    # (a first sync reads back its whole table).
+    waiting: dict[Any, int] = {}
+    also: dict[Any, list[int]] = {}  # keys written twice (never, as planned)
+    for index, change in enumerate(written):
+        key = key_of(change.key)
+        if waiting.setdefault(key, index) != index:
+            also.setdefault(key, []).append(index)
+    found: list[tuple[int, str]] = []
+    for condition in _conditions(table, key_columns, written, plan):
+        for batch in rows_in_batches(connection, table, selected, reading, condition):
+            for row in with_natural_keys(batch, selected, references):
+                key = key_of(row)
+                index = waiting.pop(key, -1)
+                if index < 0:
+                    continue  # a row no write touched, or one read already
+                for number in (index, *also.pop(key, ())):
+                    found.extend(
+                        (number, warning)
+                        for warning in _row_not_kept(written[number], row, plan, how)
+                    )
+    for key, index in waiting.items():
+        for number in (index, *also.get(key, ())):
+            change = written[number]
+            found.append(
+                (
+                    number,
+                    f"{_where(change, plan)}: row {change.label!r} of {dataset.label!r} is not "
+                    f"in the table after writing it (a trigger, or a key the database changes); "
+                    f"every sync will write it again",
+                )
             )
+    found.sort(key=lambda item: item[0])  # in the order of the writes
+    return [warning for _, warning in found]
+
+
+def _row_not_kept(
+    change: RowChange,
+    row: Sequence[Any],
+    plan: DatasetPlan,
+    how: dict[str, tuple[int, Convert]],
+) -> Iterator[str]:
+    """A warning for each value of ``change`` that ``row``, as read back, does not hold."""
+    for column, value in _written_values(change).items():
+        steps = how.get(column)
+        if steps is None:
+            continue  # a key column
+        stored = row[steps[0]]
+        kind = type(value)
+        if value is stored or (kind is type(stored) and kind in PLAIN_TYPES and value == stored):
             continue
-        for column, value in _written_values(change).items():
-            steps = how.get(column)
-            if steps is None:
-                continue  # a key column
-            stored = row[steps[0]]
-            kind = type(value)
-            if value is stored or (
-                kind is type(stored) and kind in PLAIN_TYPES and value == stored
-            ):
-                continue
-            if steps[1](value) != steps[1](stored):
-                warnings.append(_not_kept(change, plan, column, value, stored))
-    return warnings
+        if steps[1](value) != steps[1](stored):
+            yield _not_kept(change, plan, column, value, stored)
 
 
 def _conditions(

@@ -8,6 +8,7 @@ traceback, and a default-mode ``alembic upgrade head`` never fails for it.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,64 @@ def test_a_row_whose_key_the_driver_cannot_read_is_left_alone_with_a_note(
         labels = connection.exec_driver_sql("SELECT label FROM t ORDER BY label").scalars().all()
         assert labels == ["new", "old"]
         assert plan(connection, days, base_dir=tmp_path).has_changes is False
+
+
+# (database, column type, an unreadable value as SQL, a readable one, the file's value)
+BESIDE_THE_WRITES = [
+    pytest.param(
+        "sqlite", "DATETIME", "1714559400", "'2020-01-01 00:00:00'", "2024-05-01 10:30:00"
+    ),
+    pytest.param("postgresql", "TIMESTAMP", "'infinity'", "'2020-01-01'", "2024-05-01 10:30:00"),
+    pytest.param(
+        "mysql", "DATETIME", "'0000-00-00 00:00:00'", "'2020-01-01'", "2024-05-01 10:30:00"
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("database_url", "column_type", "unreadable", "readable", "in_file"),
+    BESIDE_THE_WRITES,
+    indirect=["database_url"],
+)
+def test_an_unreadable_value_in_a_row_the_sync_leaves_alone_never_fails_the_check_after_writing(
+    database_url: sa.URL,
+    tmp_path: Path,
+    column_type: str,
+    unreadable: str,
+    readable: str,
+    in_file: str,
+) -> None:
+    """The check after writing reads most of a table back a batch at a time: a value the
+    driver cannot read, after more than a batch of rows, is read around like the plan's."""
+    engine = sa.create_engine(database_url)
+    rows = 5_000  # more than one batch of the read (4,096 rows) before the unreadable row
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "mysql":
+                connection.exec_driver_sql("SET SESSION sql_mode = ''")  # lets a zero date in
+            connection.exec_driver_sql(
+                f"CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v {column_type})"
+            )
+            connection.execute(
+                sa.text(f"INSERT INTO t (name, v) VALUES (:name, {readable})"),
+                [{"name": f"r{number:05}"} for number in range(rows)],
+            )
+            connection.exec_driver_sql(f"INSERT INTO t (name, v) VALUES ('zz', {unreadable})")
+        (tmp_path / "values.yaml").write_text(
+            "".join(f"r{number:05}: {{v: {in_file}}}\n" for number in range(rows))
+        )
+        with warnings.catch_warnings(record=True) as warned, engine.connect() as connection:
+            warnings.simplefilter("always")
+            report = sync(connection, [VALUES], base_dir=tmp_path)
+        assert [str(warning.message) for warning in warned] == []
+        assert report.summary_lines() == [
+            f"datasync: t (values.yaml): {rows} total, 0 created, {rows} updated, 0 unchanged"
+        ]
+        assert report.warnings == []
+        with engine.connect() as connection:
+            left = f"SELECT count(*) FROM t WHERE v = {readable}"
+            assert connection.exec_driver_sql(left).scalar() == 0
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == rows + 1
+            assert plan(connection, [VALUES], base_dir=tmp_path).has_changes is False
+    finally:
+        engine.dispose()
