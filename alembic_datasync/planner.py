@@ -237,7 +237,7 @@ def plan_dataset(
                 plan.creates.append(
                     RowChange(
                         "create",
-                        tuple(values[c] for c in key_columns),
+                        _key_of(tuple(values[c] for c in key_columns), row_key),
                         label,
                         values,
                         position=row.position,
@@ -246,7 +246,7 @@ def plan_dataset(
                 )
                 applied.rows.append((plan.creates[-1].key, _written(row, key_columns, shapes)))
                 continue
-            applied.rows.append((_table_key(db_row, row_key), _written(row, key_columns, shapes)))
+            applied.rows.append((_key_of(db_row, row_key), _written(row, key_columns, shapes)))
             if dataset.insert_only:
                 plan.unchanged += 1
                 if audit:
@@ -573,15 +573,16 @@ def _rows_by_class(existing: _TableRows, same: Callable[[tuple[Any, ...]], Any])
     return _RowsByClass(first, repeated)
 
 
-def _table_key(db_row: Sequence[Any], row_key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The key of ``db_row`` as the table stores it, for the state.
+def _key_of(values: Sequence[Any], row_key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The key ``values`` start with (a table's row, a new row's key), as a tuple.
 
-    The file's key tuple itself where the table holds the same text or
-    integer: 100,000 rows keep one key each, not two (about 11 MiB).
+    The file's key tuple itself where they hold the same text or integer:
+    100,000 rows keep one key tuple each in the plan and the state, not two
+    (about 11 MiB).
     """
-    for value, mine in zip(db_row, row_key, strict=False):
+    for value, mine in zip(values, row_key, strict=False):
         if type(value) is not type(mine) or type(value) not in (str, int) or value != mine:
-            return tuple(db_row[: len(row_key)])
+            return tuple(values[: len(row_key)])
     return row_key
 
 

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Table
@@ -20,6 +22,9 @@ if TYPE_CHECKING:  # what a plan holds once made; the plan itself needs none of 
     from .tables import UniqueKey
 
 Action = Literal["create", "update", "delete"]
+
+#: The `RowChange.origins` of a row no overlay wrote.
+NO_ORIGINS: Mapping[str, Position] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,9 @@ class RowChange:
     #: plan shows them as ``(generated)``.
     generated: tuple[str, ...] = ()
     #: The values an environment's overlay file wrote (`overlays`): where, by
-    #: column.  A row the overlay adds has its key columns here too.
-    origins: dict[str, Position] = field(default_factory=dict)
+    #: column.  A row the overlay adds has its key columns here too.  Most
+    #: rows have none: they share one empty mapping, not a dict each.
+    origins: Mapping[str, Position] = field(default_factory=lambda: NO_ORIGINS)
 
 
 @dataclass(frozen=True, slots=True)
