@@ -35,17 +35,13 @@ from .collector import collector_paused
 from .column_types import is_mysql_boolean
 from .dataset import Dataset
 from .errors import Position, Problem
-from .rows import FileProblem, LoadedFile, Row
+from .rows import NO_TEXTS, FileProblem, LoadedFile, Row
 
 #: Marks a cell the file leaves empty (NULL), as opposed to ``""`` (empty text).
 _EMPTY = None
 
 #: A cell: its text (None where empty), and its 1-based line and column.
 Cell = tuple[str | None, int, int]
-
-#: The rows of a CSV file carry no YAML scalar texts; one shared empty mapping,
-#: never written to, instead of one per row.
-_NO_SCALAR_TEXTS: dict[str, str] = {}
 
 
 class _Lines:
@@ -356,7 +352,7 @@ def read_csv(file: IO[bytes], path: Path, dataset: Dataset, max_record: int) -> 
                     shared.values(texts),
                     Position(shown, line_number, 1),
                     CellPositions(record, offset, line_number),
-                    _NO_SCALAR_TEXTS,
+                    NO_TEXTS,  # a CSV row has no YAML scalar texts
                 )
             )
     return LoadedFile(

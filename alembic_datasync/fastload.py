@@ -39,7 +39,7 @@ from .collector import collector_paused
 from .dataset import Dataset
 from .errors import Position
 from .guard import DEFAULT_MAX_DEPTH
-from .rows import Row, Spots
+from .rows import NO_TEXTS, Row, Spots
 from .yaml11 import is_retyped_plain_scalar, mapping_key
 
 #: PyYAML's C loader, or None where PyYAML was built without libyaml.
@@ -292,7 +292,7 @@ class _RowBuilder:
             if key_text is not None:
                 texts[key_column] = key_text
             position = Position(path, *key_spot)
-            rows.append(Row(values, position, self._spots(names, spots), texts))
+            rows.append(Row(values, position, self._spots(names, spots), texts or NO_TEXTS))
 
     def _listed_rows(self) -> list[Row]:
         path = self.path
@@ -307,4 +307,4 @@ class _RowBuilder:
             mark: Any = event.start_mark
             values, names, spots, texts = self._row_mapping()
             position = Position(path, mark.line + 1, mark.column + 1)
-            rows.append(Row(values, position, self._spots(names, spots), texts))
+            rows.append(Row(values, position, self._spots(names, spots), texts or NO_TEXTS))

@@ -297,6 +297,7 @@ def _apply(base: Row, overlay: Row, key_columns: tuple[str, ...]) -> None:
     # The base row's positions may be held compactly (`rows.Spots`): a dict for the few
     # rows an overlay changes.
     positions = dict(base.value_positions)
+    texts = dict(base.scalar_texts)  # the base row's may be shared (`rows.NO_TEXTS`)
     for column, value in overlay.values.items():
         if column in key_columns:
             continue
@@ -305,11 +306,12 @@ def _apply(base: Row, overlay: Row, key_columns: tuple[str, ...]) -> None:
         if spot is not None:
             positions[column] = spot
         origins[column] = overlay.position_of(column)
-        base.scalar_texts.pop(column, None)
+        texts.pop(column, None)
         text = overlay.scalar_texts.get(column)
         if text is not None:
-            base.scalar_texts[column] = text
+            texts[column] = text
     base.value_positions = positions
+    base.scalar_texts = texts
     base.origins = origins
 
 

@@ -58,6 +58,11 @@ class Spots(Mapping[str, tuple[int, int]]):
         return repr(dict(self))
 
 
+#: The `Row.scalar_texts` of a row with none (most rows; every CSV row): one
+#: shared mapping, never written to (`overlays.merge` writes a copy).
+NO_TEXTS: dict[str, str] = {}
+
+
 @dataclass(slots=True)
 class Row:
     """One row of a dataset file: the values it writes and where each was written.
