@@ -25,6 +25,7 @@ from sqlalchemy.types import NullType
 
 from .column_types import ValueRule
 from .errors import DatasyncError
+from .transaction import driver_autocommits
 
 #: What a driver or SQLAlchemy's result processing raises for a value it cannot convert.
 _VALUE_ERRORS = (sa_exc.DataError, ValueError, TypeError, LookupError, ArithmeticError)
@@ -117,12 +118,15 @@ def _batches(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[
     """The rows of ``query`` as plain tuples, a batch at a time, streamed from the server.
 
     The driver holds one batch at a time (a server-side cursor on PostgreSQL,
-    an unbuffered one on MySQL), and a tuple holds a row in less memory than
+    outside autocommit; an unbuffered one on MySQL), and a tuple holds a row in less memory than
     SQLAlchemy's `Row`.  The result is closed however the reading ends, so
     that the connection can read again (MySQL refuses a query while an
     unbuffered result is unread).
     """
-    result = connection.execute(query.execution_options(stream_results=True, yield_per=_BATCH))
+    if connection.dialect.name != "postgresql" or not driver_autocommits(connection):
+        # PostgreSQL's server-side cursors need a transaction block.
+        query = query.execution_options(stream_results=True, yield_per=_BATCH)
+    result = connection.execute(query)
     try:
         for batch in result.partitions(_BATCH):
             yield list(map(tuple, batch))

@@ -12,6 +12,12 @@ A sync is one unit of work on one connection, all datasets or none:
 A unit that only looks (a dry run, ``--check``, the search for a refused row)
 is always rolled back, and ``read_only`` makes PostgreSQL refuse any write
 in it.  Nothing else in the package begins, commits or rolls back.
+
+A connection whose driver commits every statement by itself (SQLAlchemy's
+``isolation_level="AUTOCOMMIT"``, or the driver's own setting) has no
+transaction to join, whatever SQLAlchemy's bookkeeping says: the unit is a
+transaction of its own there too, begun and ended in SQL, so that a sync is
+still all or nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ def unit_of_work(
     back even when the block succeeds.  The unit is rolled back whenever the
     block raises, and the exception goes on.
     """
+    if driver_autocommits(connection):
+        if not connection.info.get(_EXPLICIT):
+            with _explicit_transaction(connection, keep=keep, read_only=read_only):
+                yield
+            return
+        nested = True  # a unit inside ours: a SAVEPOINT in it
     if nested is None:
         nested = connection.in_transaction()
     transaction: Transaction
@@ -77,3 +89,47 @@ def _begin_for_savepoints(connection: Connection) -> None:
     driver_connection: Any = connection.connection.dbapi_connection
     if getattr(driver_connection, "in_transaction", True) is False:
         connection.exec_driver_sql("BEGIN")
+
+
+def driver_autocommits(connection: Connection) -> bool:
+    """Whether the database driver commits each statement of ``connection`` on its own.
+
+    Asked of the driver itself: psycopg's ``autocommit``, PyMySQL's and
+    mysqlclient's ``get_autocommit()``, sqlite3's ``isolation_level`` of None.
+    """
+    driver: Any = connection.connection.dbapi_connection
+    autocommit = getattr(driver, "autocommit", None)
+    if isinstance(autocommit, bool):
+        return autocommit
+    ask = getattr(driver, "get_autocommit", None)
+    if callable(ask):
+        return bool(ask())
+    if connection.dialect.name == "sqlite" and hasattr(driver, "isolation_level"):
+        return driver.isolation_level is None
+    return False
+
+
+#: Set in ``Connection.info`` while `_explicit_transaction` is open on it.
+_EXPLICIT = "alembic_datasync.explicit_transaction"
+
+
+@contextmanager
+def _explicit_transaction(connection: Connection, *, keep: bool, read_only: bool) -> Iterator[None]:
+    """A transaction begun and ended in SQL, on a connection whose driver autocommits.
+
+    Units of work inside it are SAVEPOINTs in it (a second BEGIN would end it).
+    """
+    mysql = connection.dialect.name in ("mysql", "mariadb")
+    connection.exec_driver_sql("START TRANSACTION" if mysql else "BEGIN")
+    connection.info[_EXPLICIT] = True
+    try:
+        if read_only and connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        yield
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK")
+        raise
+    else:
+        connection.exec_driver_sql("COMMIT" if keep else "ROLLBACK")
+    finally:
+        connection.info.pop(_EXPLICIT, None)

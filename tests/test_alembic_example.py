@@ -70,6 +70,33 @@ def test_scenario_1_switch_a_node_to_qwen(deployed: Project) -> None:
     }
 
 
+def test_an_env_py_on_an_autocommit_connection_syncs_in_a_transaction_of_its_own(
+    project: Project,
+) -> None:
+    """Some projects hand Alembic an AUTOCOMMIT connection (for CREATE INDEX CONCURRENTLY):
+    the sync still plans, writes and reads back, in one transaction it begins itself."""
+    project.edit(
+        "migrations/env.py",
+        "    with connectable.connect() as connection:",
+        '    with connectable.connect().execution_options(isolation_level="AUTOCOMMIT") as '
+        "connection:",
+    )
+    first = project.run("upgrade", "head")
+    assert first.returncode == 0, first.output
+    assert first.datasync_lines()[0] == SUMMARY + "8 total, 8 created, 0 updated, 0 unchanged"
+    project.edit(
+        NODES_YAML,
+        'intent_classification:\n  default_model: "gpt-4o"',
+        'intent_classification:\n  default_model: "qwen-32b"',
+    )
+    run = project.run("upgrade", "head")
+    assert run.returncode == 0, run.output
+    assert run.datasync_lines()[0] == SUMMARY + "8 total, 0 created, 1 updated, 7 unchanged"
+    assert project.nodes()["intent_classification"][0] == "qwen-32b"
+    again = project.run("upgrade", "head")
+    assert again.datasync_lines() == [SUMMARY + "8 total, 0 created, 0 updated, 8 unchanged"]
+
+
 def test_scenario_2_disable_tracing(deployed: Project) -> None:
     deployed.edit(
         NODES_YAML,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from alembic_datasync import ApplyFailed, Dataset, sync
+from alembic_datasync import ApplyFailed, Dataset, plan, sync
 
 from conftest import StatementLog
 
@@ -87,3 +87,36 @@ def test_a_dry_run_is_rolled_back(
     assert len(report.datasets[0].creates) == 1
     assert statements.writes == []
     assert rows(engine) == []
+
+
+@pytest.mark.parametrize("in_begin", [False, True], ids=["own", "in-callers-begin"])
+def test_a_refused_sync_on_an_autocommit_connection_writes_nothing(
+    engine: sa.Engine, folder: Path, in_begin: bool
+) -> None:
+    """A driver that commits each statement on its own has no transaction to join: the
+    sync begins its own in SQL, so a refused row still leaves nothing written."""
+    (folder / "flags.yaml").write_text("a: {enabled: true}\nb: {enabled: true, level: 99}\n")
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as connection, pytest.raises(ApplyFailed) as caught:
+        if in_begin:
+            with connection.begin():
+                sync(connection, [FLAGS], base_dir=folder)
+        else:
+            sync(connection, [FLAGS], base_dir=folder)
+    message = str(caught.value)
+    assert message.startswith("flags.yaml:2:1: the database refused to insert row 'b' of 'flags'")
+    assert message.endswith("nothing was written")
+    assert rows(engine) == []
+
+
+def test_plan_dry_run_and_sync_on_an_autocommit_connection(engine: sa.Engine, folder: Path) -> None:
+    (folder / "flags.yaml").write_text("a: {enabled: true}\nb: {enabled: false, level: 3}\n")
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as connection:
+        assert len(plan(connection, [FLAGS], base_dir=folder).datasets[0].creates) == 2
+        dry_run = sync(connection, [FLAGS], base_dir=folder, dry_run=True)
+        assert len(dry_run.datasets[0].creates) == 2
+        assert rows(engine) == []
+        assert sync(connection, [FLAGS], base_dir=folder).applied
+        assert plan(connection, [FLAGS], base_dir=folder).has_changes is False
+    assert sorted(rows(engine)) == [("a", True), ("b", False)]
