@@ -32,12 +32,16 @@ $(LOWEST)/.installed: pyproject.toml .ci/lowest-versions.txt
 	touch $(LOWEST)/.installed
 
 # Left out here: sqlmodel's two test modules (sqlmodel needs SQLAlchemy 2.0.14 or
-# newer); the long randomised and concurrency runs; and the features' runs through
-# the alembic script, whose Python API tests do run here: they test our logic, not
-# what the lowest versions change (`make test` runs them all; CI stays within its time).
+# newer); the long randomised and concurrency runs; and the example's and the
+# features' runs through the alembic script, whose Python API tests do run here:
+# they test our logic, not what the lowest versions change (the integration with
+# the lowest Alembic is tested by test_alembic_init, test_plugin, test_alembic_state,
+# test_alembic_internals and test_changed_alembic; `make test` runs them all; CI
+# stays within its time).
 LOWEST_LEFT_OUT := test_sqlmodel test_template_backend test_concurrency test_kill \
 	test_fuzz test_roundtrip_property test_shortcut_differential test_precommit test_docs \
-	test_alembic_csv test_alembic_overlays test_alembic_references test_bench
+	test_alembic_example test_alembic_csv test_alembic_overlays test_alembic_references \
+	test_bench
 test-lowest: $(LOWEST)/.installed
 	$(LOWEST)/bin/python -m pytest -n $(WORKERS) -p no:cacheprovider \
 		$(foreach module,$(LOWEST_LEFT_OUT),--ignore=tests/$(module).py)
