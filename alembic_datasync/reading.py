@@ -114,29 +114,79 @@ def rows_in_batches(
 _BATCH = 4_096
 
 
-def _batches(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of ``query`` as plain tuples, a batch at a time, streamed from the server.
+def _batches(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows of ``query``, a batch at a time, streamed from the server.
 
     The driver holds one batch at a time (a server-side cursor on PostgreSQL,
-    outside autocommit; an unbuffered one on MySQL), and a tuple holds a row in less memory than
-    SQLAlchemy's `Row`.  The result is closed however the reading ends, so
-    that the connection can read again (MySQL refuses a query while an
-    unbuffered result is unread).
+    outside autocommit; an unbuffered one on MySQL).  The result is closed
+    however the reading ends, so that the connection can read again (MySQL
+    refuses a query while an unbuffered result is unread).
     """
     if connection.dialect.name != "postgresql" or not driver_autocommits(connection):
         # PostgreSQL's server-side cursors need a transaction block.
         query = query.execution_options(stream_results=True, yield_per=_BATCH)
     result = connection.execute(query)
     try:
-        for batch in result.partitions(_BATCH):
-            yield list(map(tuple, batch))
+        yield from result.partitions(_BATCH)
     finally:
         result.close()
 
 
 def _plain_rows(connection: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
-    """Every row of ``query`` as plain tuples (`_batches`)."""
+    """Every row of ``query`` as plain tuples (`_batches`), repeated values held once.
+
+    A tuple holds a row in less memory than SQLAlchemy's `Row`.  And the
+    driver makes a new object of every value it reads: a column of a few
+    model names, 100,000 rows long, is 100,000 strings.  Each column of texts
+    (or of integers) whose values repeat holds one copy of each (`_Shared`):
+    about 10 MiB less for a table of 100,000 rows.
+    """
     rows: list[tuple[Any, ...]] = []
+    shared = _Shared()
     for batch in _batches(connection, query):
-        rows.extend(batch)
+        rows.extend(shared.rows(batch))
     return rows
+
+
+#: Distinct values a column may have in one batch and still be held once a value.
+_SHARED_PER_BATCH = 512
+
+
+class _Shared:
+    """One copy of each repeated value, column by column, over the batches of one read.
+
+    Only columns of one kind, texts or integers (and NULL), where equal
+    values are interchangeable; a column whose batch has many distinct
+    values (a key, a description) is left as read from then on.
+    """
+
+    __slots__ = ("copies",)
+
+    def __init__(self) -> None:
+        self.copies: list[dict[Any, Any] | None] | None = None
+
+    def rows(self, batch: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The batch's rows as tuples, each repeated value of a column its one copy."""
+        if self.copies is None:
+            self.copies = [{} for _ in batch[0]] if batch else []
+        copies = self.copies
+        if not any(copy is not None for copy in copies):
+            return list(map(tuple, batch))
+        columns = list(zip(*batch, strict=True))
+        for index, column in enumerate(columns):
+            copy = copies[index]
+            if copy is None:
+                continue
+            kinds = set(map(type, column))
+            kinds.discard(type(None))
+            if not kinds:
+                continue  # NULL all through this batch: nothing to hold once
+            if len(kinds) != 1 or not (kinds <= {str} or kinds <= {int}):
+                copies[index] = None
+                continue
+            columns[index] = tuple(map(copy.setdefault, column, column))
+            if len(copy) > _SHARED_PER_BATCH:
+                copies[index] = None  # too many distinct values to be worth it
+            else:
+                copy.clear()  # the copies live in the rows; the next batch finds them again
+        return list(zip(*columns, strict=True))

@@ -21,7 +21,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from alembic_datasync import Dataset, DatasyncError, InvalidDatasets, SyncReport, plan, sync
+from alembic_datasync import (
+    Dataset,
+    DatasyncError,
+    InvalidDatasets,
+    SyncReport,
+    plan,
+    reading,
+    sync,
+)
+from alembic_datasync.tables import column_rules, reflect_table
 
 from conftest import StatementLog
 
@@ -524,3 +533,84 @@ def test_the_check_after_a_first_sync_reads_the_table_once_and_after_a_few_write
     ]
     reads = reads_of_t(statements.statements)
     assert len(reads) == 2 and " IN " in reads[1].upper(), reads
+
+
+def test_repeated_values_read_from_the_table_are_held_once_and_keep_their_types(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The plan reads the table with each column's repeated texts and integers held once;
+    booleans, floats and a column of mixed kinds come back as the driver read them."""
+    execute(
+        engine,
+        "CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, model VARCHAR(20), flag BOOLEAN, "
+        "n INTEGER, x FLOAT, note VARCHAR(20))",
+    )
+    models, rows = ["gpt-4o", "qwen-32b", "llama"], 5_000  # more than one batch of the read
+    lines = []
+    with engine.begin() as connection:
+        for number in range(rows):
+            values = {
+                "name": f"r{number:05}",
+                "model": models[number % 3],
+                "flag": number % 2 == 0,
+                "n": number % 2,
+                "x": [1.0, 2.5][number % 2],
+                "note": None if number < 4_500 else f"note {number % 7}",
+            }
+            connection.execute(
+                sa.text(
+                    "INSERT INTO t (name, model, flag, n, x, note) "
+                    "VALUES (:name, :model, :flag, :n, :x, :note)"
+                ),
+                values,
+            )
+            note = "null" if values["note"] is None else f"'{values['note']}'"
+            lines.append(
+                f"{values['name']}: {{model: {values['model']}, flag: "
+                f"{str(values['flag']).lower()}, n: {values['n']}, x: {values['x']}, "
+                f"note: {note}}}\n"
+            )
+    write(tmp_path, "".join(lines))
+    assert run_plan(engine, tmp_path).has_changes is False
+    with engine.connect() as connection:
+        table = reflect_table(connection, VALUES)
+        assert table is not None
+        columns = ["name", "model", "flag", "n", "x", "note"]
+        read = reading.read_rows(
+            connection, table, columns, column_rules(table, engine.dialect.name)
+        )
+    assert len(read) == rows
+    assert len({id(row[1]) for row in read}) <= 3 * 2  # a copy per model, at most per batch
+    assert len({id(row[5]) for row in read if row[5] is not None}) <= 7 * 2
+    # MySQL's BOOLEAN is TINYINT(1), reflected and read as an integer.
+    mysql = engine.dialect.name in ("mysql", "mariadb")
+    assert {type(row[2]) for row in read} == {int if mysql else bool}
+    assert {type(row[3]) for row in read} == {int}
+    assert {type(row[4]) for row in read} == {float}
+    assert [row[:5] for row in sorted(read)[:2]] == [
+        ("r00000", "gpt-4o", True, 0, 1.0),
+        ("r00001", "qwen-32b", False, 1, 2.5),
+    ]
+    assert len({id(row[0]) for row in read}) == rows  # a key is its own
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_column_of_mixed_kinds_is_read_as_the_driver_gives_it(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    """SQLite keeps each value's own type in a column without one: 1, '1' and 1.0 stay apart."""
+    execute(
+        engine,
+        "CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v)",
+        "INSERT INTO t VALUES ('a', 1), ('b', '1'), ('c', 1.0), ('d', 1)",
+    )
+    with engine.connect() as connection:
+        table = reflect_table(connection, VALUES)
+        assert table is not None
+        read = reading.read_rows(connection, table, ["name", "v"], column_rules(table, "sqlite"))
+    assert [(row[1], type(row[1])) for row in sorted(read)] == [
+        (1, int),
+        ("1", str),
+        (1.0, float),
+        (1, int),
+    ]
