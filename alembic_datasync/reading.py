@@ -41,6 +41,17 @@ def selected(table: Table, columns: Sequence[str], rules: dict[str, ValueRule]) 
     return expressions
 
 
+def _select(
+    table: Table,
+    columns: Sequence[str],
+    rules: dict[str, ValueRule],
+    where: ColumnElement[bool] | None,
+) -> Select[Any]:
+    """The SELECT of ``columns`` of the rows ``where`` selects (all: None)."""
+    query = select(*selected(table, columns, rules))
+    return query if where is None else query.where(where)
+
+
 def read_rows(
     connection: Connection,
     table: Table,
@@ -53,9 +64,7 @@ def read_rows(
     A value the driver cannot read comes as `column_types.Unreadable`, never
     as an exception.
     """
-    query = select(*selected(table, columns, rules))
-    if where is not None:
-        query = query.where(where)
+    query = _select(table, columns, rules, where)
     try:
         return _plain_rows(connection, query)
     except _VALUE_ERRORS:
@@ -101,11 +110,8 @@ def rows_in_batches(
     (`read_rows`) and comes as one more batch: rows of earlier batches come
     twice, which a reader matching rows by key ignores.
     """
-    query = select(*selected(table, columns, rules))
-    if where is not None:
-        query = query.where(where)
     try:
-        yield from _batches(connection, query)
+        yield from _batches(connection, _select(table, columns, rules, where))
     except _VALUE_ERRORS:
         yield read_rows(connection, table, columns, rules, where)
 

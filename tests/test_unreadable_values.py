@@ -61,6 +61,13 @@ UNREADABLE = [
 ]
 
 
+def value_table(connection: sa.Connection, column_type: str) -> None:
+    """The table ``t`` (name, v), on MySQL in a session that lets a zero date in."""
+    if connection.dialect.name == "mysql":
+        connection.exec_driver_sql("SET SESSION sql_mode = ''")
+    connection.exec_driver_sql(f"CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v {column_type})")
+
+
 @pytest.mark.parametrize(
     ("database_url", "column_type", "in_table", "in_file"), UNREADABLE, indirect=["database_url"]
 )
@@ -70,11 +77,7 @@ def test_a_value_the_driver_cannot_read_is_reported_and_overwritten_without_a_tr
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as connection:
-            if engine.dialect.name == "mysql":
-                connection.exec_driver_sql("SET SESSION sql_mode = ''")  # lets a zero date in
-            connection.exec_driver_sql(
-                f"CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v {column_type})"
-            )
+            value_table(connection, column_type)
             connection.exec_driver_sql(f"INSERT INTO t (name, v) VALUES ('r1', {in_table})")
         (tmp_path / "values.yaml").write_text(f"r1:\n  v: {in_file}\n")
         with engine.connect() as connection:
@@ -207,11 +210,7 @@ def test_an_unreadable_value_in_a_row_the_sync_leaves_alone_never_fails_the_chec
     rows = 5_000  # more than one batch of the read (4,096 rows) before the unreadable row
     try:
         with engine.begin() as connection:
-            if engine.dialect.name == "mysql":
-                connection.exec_driver_sql("SET SESSION sql_mode = ''")  # lets a zero date in
-            connection.exec_driver_sql(
-                f"CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v {column_type})"
-            )
+            value_table(connection, column_type)
             connection.execute(
                 sa.text(f"INSERT INTO t (name, v) VALUES (:name, {readable})"),
                 [{"name": f"r{number:05}"} for number in range(rows)],
