@@ -401,6 +401,16 @@ def _stored_keys(
 ) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     """Keys the state stored, each as the planner matches it (canonical) and as stored."""
     key_rules = [rules[c] for c in key_columns]
+    if len(key_rules) == 1:
+        # One key column (most tables): the rule's steps looked up once, and
+        # the stored tuple itself where it is already canonical (a text key).
+        to_db, canonical = key_rules[0].to_db, key_rules[0].canonical
+        found = []
+        for key in keys:
+            part = key[0]
+            same = canonical(to_db(part))
+            found.append((key if same is part else (same,), key))
+        return found
     return [
         (tuple(r.canonical(r.to_db(part)) for r, part in zip(key_rules, key, strict=True)), key)
         for key in keys
