@@ -546,30 +546,31 @@ def test_repeated_values_read_from_the_table_are_held_once_and_keep_their_types(
         "n INTEGER, x FLOAT, note VARCHAR(20))",
     )
     models, rows = ["gpt-4o", "qwen-32b", "llama"], 5_000  # more than one batch of the read
-    lines = []
+    table_rows = [
+        {
+            "name": f"r{number:05}",
+            "model": models[number % 3],
+            "flag": number % 2 == 0,
+            "n": number % 2,
+            "x": [1.0, 2.5][number % 2],
+            "note": None if number < 4_500 else f"note {number % 7}",
+        }
+        for number in range(rows)
+    ]
     with engine.begin() as connection:
-        for number in range(rows):
-            values = {
-                "name": f"r{number:05}",
-                "model": models[number % 3],
-                "flag": number % 2 == 0,
-                "n": number % 2,
-                "x": [1.0, 2.5][number % 2],
-                "note": None if number < 4_500 else f"note {number % 7}",
-            }
-            connection.execute(
-                sa.text(
-                    "INSERT INTO t (name, model, flag, n, x, note) "
-                    "VALUES (:name, :model, :flag, :n, :x, :note)"
-                ),
-                values,
-            )
-            note = "null" if values["note"] is None else f"'{values['note']}'"
-            lines.append(
-                f"{values['name']}: {{model: {values['model']}, flag: "
-                f"{str(values['flag']).lower()}, n: {values['n']}, x: {values['x']}, "
-                f"note: {note}}}\n"
-            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO t (name, model, flag, n, x, note) "
+                "VALUES (:name, :model, :flag, :n, :x, :note)"
+            ),
+            table_rows,
+        )
+    lines = [
+        f"{row['name']}: {{model: {row['model']}, flag: {str(row['flag']).lower()}, "
+        f"n: {row['n']}, x: {row['x']}, "
+        f"note: {'null' if row['note'] is None else repr(row['note'])}}}\n"
+        for row in table_rows
+    ]
     write(tmp_path, "".join(lines))
     assert run_plan(engine, tmp_path).has_changes is False
     with engine.connect() as connection:
