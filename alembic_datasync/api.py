@@ -55,6 +55,7 @@ from .storage import (
 from .transaction import unit_of_work
 
 if TYPE_CHECKING:
+    from .chunked import Streamed
     from .column_types import ValueRule
     from .history import SyncRecord
     from .references import ResolvedReference
@@ -133,7 +134,17 @@ def _plan(
     audit: bool,
     memory: dict[int, LastApplied | None],
     environment: str | None = None,
+    *,
+    stream: bool = False,
+    write: bool = False,
 ) -> SyncReport:
+    """Plan ``datasets``; raises `InvalidDatasets` with every problem.
+
+    With ``stream``, the CSV datasets `chunked` can take are planned a chunk
+    at a time instead, and with ``write`` each chunk is written as it is
+    planned (the caller's unit of work rolls them back if a problem is
+    found): their plans come ``written``.
+    """
     if not datasets:
         return SyncReport([], [])  # each was replayed from the state
     from .check import check_file
@@ -147,7 +158,14 @@ def _plan(
         unique_keys,
     )
 
-    read = read_files(datasets, base_dir, max_file_size, environment)
+    reflected: dict[tuple[str | None, str], Table | None] = {}
+    streamed = _streamed(connection, datasets, reflected, base_dir) if stream else []
+    read = read_files(
+        [d for d in datasets if not any(d is s for s in streamed)],
+        base_dir,
+        max_file_size,
+        environment,
+    )
     problems: list[Problem] = []
     warnings: list[str] = []
     dialect = connection.dialect.name
@@ -160,7 +178,6 @@ def _plan(
             f"{missing}; table {missing.dataset!r} left unchanged"
         ),
     )
-    reflected: dict[tuple[str | None, str], Table | None] = {}
     for file in files:
         where = (file.dataset.schema, file.dataset.table)
         if where not in reflected:
@@ -220,6 +237,29 @@ def _plan(
             refused = non_transactional_problem(valid.dataset, table)
             problems.extend([refused] if refused else [])
     problems.extend(_unknown_references(ready, plans))
+    secrets: set[str] = set()
+    for dataset in streamed:
+        # Planned and, unless a problem was found already, written a chunk at a time.
+        table = reflected[(dataset.schema, dataset.table)]
+        assert table is not None
+        done = _sync_in_chunks(
+            connection,
+            dataset,
+            table,
+            metadata,
+            memory.get(id(dataset)),
+            base_dir=base_dir,
+            max_file_size=max_file_size,
+            environment=environment,
+            strict=strict,
+            write=write and not problems,
+            audit=audit,
+        )
+        problems.extend(done.problems)
+        warnings.extend(done.warnings)
+        secrets |= done.secrets
+        if done.plan is not None:
+            plans.append(done.plan)
     if problems:
         # Each file's problems, then those of its overlay.
         paths = [
@@ -228,8 +268,76 @@ def _plan(
             for path in (d.display_path, display_overlay(d, environment) if environment else "")
         ]
         ordered = in_file_order(problems, paths)
-        raise InvalidDatasets(redact_problems(ordered, read.secret_values()))
+        raise InvalidDatasets(redact_problems(ordered, read.secret_values() | secrets))
     return SyncReport(plans, warnings)
+
+
+def _streamed(
+    connection: Connection,
+    datasets: Sequence[Dataset],
+    reflected: dict[tuple[str | None, str], Table | None],
+    base_dir: str | os.PathLike[str] | None,
+) -> list[Dataset]:
+    """The datasets synced a chunk at a time (`chunked.streamable`): large CSV files."""
+    from .files import is_csv
+
+    if not any(is_csv(dataset.resolve(base_dir)) for dataset in datasets):
+        return []
+    from .chunked import streamable
+    from .tables import reflect_table
+
+    run = []
+    for dataset in datasets:
+        where = (dataset.schema, dataset.table)
+        if where not in reflected:
+            reflected[where] = reflect_table(connection, dataset)
+        run.append((dataset, reflected[where]))
+    return [
+        dataset
+        for dataset, table in run
+        if streamable(connection, dataset, table, run, base_dir=base_dir)
+    ]
+
+
+def _sync_in_chunks(
+    connection: Connection,
+    dataset: Dataset,
+    table: Table,
+    metadata: Metadata | None,
+    last: LastApplied | None,
+    **options: Any,
+) -> Streamed:
+    """`chunked.sync_in_chunks` of ``dataset``, its rules and references found as `_plan` does."""
+    from .chunked import sync_in_chunks
+    from .references import database_tables, load_names, resolve_references, with_natural_rules
+    from .tables import column_rules, unique_keys
+
+    dialect = connection.dialect.name
+    model = dataset.model
+    if model is None:
+        model = model_in_metadata(metadata, dataset.table, dataset.schema)
+    if model is not None:
+        carry_model_defaults(table, model, connection.dialect)
+    references, unresolved = resolve_references(
+        dataset, table, database_tables(connection, table.metadata), dialect
+    )
+    if unresolved:
+        from .chunked import Streamed
+
+        return Streamed(None, list(unresolved))
+    load_names(connection, references)
+    rules = with_natural_rules(column_rules(table, dialect), references)
+    return sync_in_chunks(
+        connection,
+        dataset,
+        table,
+        rules,
+        references,
+        unique=unique_keys(table, connection),
+        model_known=model is not None,
+        last=last,
+        **options,
+    )
 
 
 def _unknown_references(
@@ -323,13 +431,15 @@ def apply(
 
 def _write(connection: Connection, report: SyncReport) -> None:
     """Send the plan's writes, then read back what the tables kept (`readback`)."""
-    if not report.has_changes:
+    # A plan made a chunk at a time was written as it was made (`chunked`).
+    pending = [plan for plan in report.datasets if not plan.written]
+    if not any(plan.has_changes for plan in pending):
         return
     from .readback import values_not_kept
     from .writer import write_plans
 
-    write_plans(connection, report.datasets)
-    report.warnings.extend(values_not_kept(connection, report.datasets))
+    write_plans(connection, pending)
+    report.warnings.extend(values_not_kept(connection, pending))
 
 
 @contextmanager
@@ -452,6 +562,8 @@ def sync(
             audit,
             memory,
             environment,
+            stream=True,
+            write=not dry_run,
         )
         report.warnings[:0] = environment_warnings(datasets, base_dir, environment)
         planned = {id(p.dataset): p for p in report.datasets}

@@ -103,13 +103,7 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
         assert key is not None  # no key column is missing
         first = first_row_of_key.get(key)
         if first is not None:
-            problems.append(
-                Problem(
-                    row.position,
-                    f"duplicate key {describe_key(row, dataset.key_columns)!r}: first at line "
-                    f"{first.position.line}, again at line {row.position.line}; remove one",
-                )
-            )
+            problems.append(duplicate_key_problem(row, first, dataset.key_columns))
             continue
         first_row_of_key[key] = row
         if not unusable:
@@ -117,6 +111,15 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
     if not problems:
         return CheckedFile([], loaded)
     return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), valid))
+
+
+def duplicate_key_problem(row: Row, first: Row, key_columns: tuple[str, ...]) -> Problem:
+    """A row whose key an earlier row of the same file has."""
+    return Problem(
+        row.position,
+        f"duplicate key {describe_key(row, key_columns)!r}: first at line "
+        f"{first.position.line}, again at line {row.position.line}; remove one",
+    )
 
 
 def _without_prune(dataset: Dataset) -> Dataset:

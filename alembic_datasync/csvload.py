@@ -308,61 +308,112 @@ def read_csv(file: IO[bytes], path: Path, dataset: Dataset, max_record: int) -> 
     ``max_record`` bytes); a record with too many or too few cells is a
     problem of that row.
     """
-    shown = dataset.display_path
-    digest = hashlib.sha256()
-    lines = _Lines(file, shown, max_record, digest=digest)
-    first = next(lines, None)
-    header = None if first is None else _record_cells(first[2], first[0], lines, shown, max_record)
-    if header is None or not any(cell for cell, _, _ in header):
-        for _ in lines:
-            pass  # the digest is of every byte
-        return LoadedFile(dataset, [], source_digest=digest.hexdigest())
-    columns = _header(header, shown)
-    width = len(columns)
-    named_at = {name: (at, column) for name, (_, at, column) in zip(columns, header, strict=True)}
-    record = _Record(path, shown, columns, max_record)
-    shared = _SharedTexts(columns)
-    rows: list[Row] = []
-    problems: list[Problem] = []
-    append = rows.append
-    # The rows form no cycles: the collector would only rescan them, again and again.
-    with collector_paused():
-        for line_number, offset, text in lines:
-            if not text:
-                continue  # a blank line
-            texts: list[str | None]
-            if '"' not in text:
-                texts = [cell or _EMPTY for cell in text.split(",")]
-            else:
-                texts = [
-                    cell
-                    for cell, _, _ in _record_cells(text, line_number, lines, shown, max_record)
-                ]
-            if len(texts) != width:
-                problems.append(
-                    Problem(
+    reading = CsvChunks(file, path, dataset, max_record, rows=None)
+    whole: LoadedFile | None = None
+    for chunk in reading:
+        if whole is None:
+            whole = chunk
+        else:  # pragma: no cover - one chunk when rows=None
+            whole.rows.extend(chunk.rows)
+            whole.problems.extend(chunk.problems)
+    assert whole is not None
+    whole.source_digest = reading.digest
+    return whole
+
+
+class CsvChunks:
+    """The rows of a CSV dataset file, a `LoadedFile` of at most ``rows`` rows at a time.
+
+    Iterating reads the file once, record by record, and yields each chunk
+    as it fills (``rows=None``: one chunk of the whole file; a file with no
+    header or no rows: one empty chunk).  Once the iteration is over,
+    ``digest`` is the SHA-256 of every byte read.  Raises `FileProblem` as
+    `read_csv` does, when the iteration reaches the record at fault.
+    """
+
+    def __init__(
+        self, file: IO[bytes], path: Path, dataset: Dataset, max_record: int, *, rows: int | None
+    ) -> None:
+        self._file = file
+        self._path = path
+        self._dataset = dataset
+        self._max_record = max_record
+        self._rows = rows
+        self._digest = hashlib.sha256()
+        self._done = False
+
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the file's bytes; only once every chunk was read."""
+        assert self._done, "the digest of a CSV file is known once it is read"
+        return self._digest.hexdigest()
+
+    def __iter__(self) -> Iterator[LoadedFile]:
+        dataset, shown, max_record = self._dataset, self._dataset.display_path, self._max_record
+        digest = self._digest
+        lines = _Lines(self._file, shown, max_record, digest=digest)
+        first = next(lines, None)
+        header = (
+            None if first is None else _record_cells(first[2], first[0], lines, shown, max_record)
+        )
+        if header is None or not any(cell for cell, _, _ in header):
+            for _ in lines:
+                pass  # the digest is of every byte
+            self._done = True
+            yield LoadedFile(dataset, [])
+            return
+        columns = _header(header, shown)
+        width = len(columns)
+        named_at = {
+            name: (at, column) for name, (_, at, column) in zip(columns, header, strict=True)
+        }
+        record = _Record(self._path, shown, columns, max_record)
+        shared = _SharedTexts(columns)
+        size = self._rows
+
+        def chunk(rows: list[Row], problems: list[Problem]) -> LoadedFile:
+            return LoadedFile(dataset, rows, problems, cells_are_text=True, header=named_at)
+
+        rows: list[Row] = []
+        problems: list[Problem] = []
+        yielded = False
+        # The rows form no cycles: the collector would only rescan them, again and again.
+        with collector_paused():
+            for line_number, offset, text in lines:
+                if not text:
+                    continue  # a blank line
+                texts: list[str | None]
+                if '"' not in text:
+                    texts = [cell or _EMPTY for cell in text.split(",")]
+                else:
+                    texts = [
+                        cell
+                        for cell, _, _ in _record_cells(text, line_number, lines, shown, max_record)
+                    ]
+                if len(texts) != width:
+                    problems.append(
+                        Problem(
+                            Position(shown, line_number, 1),
+                            f"this record has {len(texts)} fields and the header {width}; "
+                            f"a comma inside a value needs the field quoted",
+                        )
+                    )
+                    continue
+                rows.append(
+                    Row(
+                        shared.values(texts),
                         Position(shown, line_number, 1),
-                        f"this record has {len(texts)} fields and the header {width}; "
-                        f"a comma inside a value needs the field quoted",
+                        CellPositions(record, offset, line_number),
+                        NO_TEXTS,  # a CSV row has no YAML scalar texts
                     )
                 )
-                continue
-            append(
-                Row(
-                    shared.values(texts),
-                    Position(shown, line_number, 1),
-                    CellPositions(record, offset, line_number),
-                    NO_TEXTS,  # a CSV row has no YAML scalar texts
-                )
-            )
-    return LoadedFile(
-        dataset,
-        rows,
-        problems,
-        source_digest=digest.hexdigest(),
-        cells_are_text=True,
-        header=named_at,
-    )
+                if size is not None and len(rows) >= size:
+                    yield chunk(rows, problems)
+                    yielded = True
+                    rows, problems = [], []
+        self._done = True
+        if rows or problems or not yielded:
+            yield chunk(rows, problems)
 
 
 def _header(cells: list[tuple[str | None, int, int]], path: str) -> list[str]:

@@ -144,6 +144,14 @@ def compress(json_text: str) -> str:
 PACKING = "zlib+base64"
 
 
+def unpack_text(stored: Any) -> str:
+    """The JSON text `pack` or `compress` stored; `ValueError` for anything else."""
+    try:
+        return zlib.decompress(base64.b64decode(stored, validate=True)).decode()
+    except (zlib.error, TypeError, UnicodeDecodeError) as error:
+        raise ValueError(f"not a stored document: {error}") from None
+
+
 def unpack(stored: Any) -> Any:
     """The encoded data `pack` stored (decode values with `decode`).
 

@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .dataset import Dataset
 from .errors import DatasetFileMissing, Problem
 from .overlays import combined_digest, csv_overlay_problem, merge, overlay_dataset, overlay_path
 from .rows import FileProblem, LoadedFile
+
+if TYPE_CHECKING:
+    from .csvload import CsvChunks
 
 #: YAML files above this size are refused before parsing, and CSV records (bytes).
 DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024
@@ -122,6 +125,31 @@ def load_dataset(
         loaded.source_digest, environment, source_digest(overlay)
     )
     return merged
+
+
+@contextmanager
+def csv_chunks(
+    dataset: Dataset,
+    base_dir: str | os.PathLike[str] | None,
+    max_size: int,
+    environment: str | None,
+    rows: int,
+) -> Iterator[CsvChunks]:
+    """``dataset``'s CSV file opened for reading ``rows`` rows at a time (`csvload.CsvChunks`).
+
+    Raises `DatasetFileMissing` and `FileProblem` as `load_dataset` does, on
+    opening or (a record at fault) while the chunks are read.
+    """
+    from .csvload import CsvChunks
+
+    path = dataset.resolve(base_dir)
+    if environment is not None and overlay_path(path, environment).exists():
+        raise FileProblem(csv_overlay_problem(dataset, environment))
+    with _opened(dataset, path) as file:
+        try:
+            yield CsvChunks(file, path, dataset, max_size, rows=rows)
+        except OSError as exc:
+            raise _unreadable(dataset, exc) from None
 
 
 def _overlay_source(dataset: Dataset, path: Path, max_size: int, environment: str) -> bytes | None:

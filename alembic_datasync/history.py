@@ -125,7 +125,9 @@ def record_sync(
             pid=os.getpid(),
             strict=strict,
             version=library_version()[:64],
-            change_count=sum(len(listed) for listed in changes),
+            change_count=sum(
+                plan.create_count + plan.update_count + plan.delete_count for plan in changed
+            ),
             datasets=dumps(summaries),
             changes=pack_lists(documents),
         )
@@ -141,9 +143,9 @@ def _summary(plan: DatasetPlan) -> dict[str, Any]:
         "path": dataset.display_path,
         "table": f"{dataset.schema}.{dataset.table}" if dataset.schema else dataset.table,
         "total": plan.total,
-        "created": len(plan.creates),
-        "updated": len(plan.updates),
-        "deleted": len(plan.deletes),
+        "created": plan.create_count,
+        "updated": plan.update_count,
+        "deleted": plan.delete_count,
         "unchanged": plan.unchanged,
         "key": list(dataset.key_columns),
         "secret": sorted(dataset.secret_columns),
@@ -352,6 +354,13 @@ def sync_lines(record: SyncRecord) -> list[str]:
         secret = frozenset(summary.secret)
         for change in summary.changes or []:
             lines.extend(f"  {line}" for line in change_lines(change, summary.key_columns, secret))
+        kept = len(summary.changes or [])
+        made = summary.created + summary.updated + summary.deleted
+        if summary.changes is not None and kept < made:
+            lines.append(
+                f"  ... and {made - kept:,} more changed rows, not kept (a CSV dataset synced in "
+                f"chunks keeps its first {kept:,} changes of a sync)"
+            )
     return lines
 
 

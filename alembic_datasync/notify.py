@@ -24,10 +24,16 @@ def payload(report: SyncReport) -> str:
     """The JSON sent: the changed keys per dataset, or only their counts when too long."""
     changed = report.changed_keys()
     spelled = json.dumps({"datasets": changed}, default=str, separators=(",", ":"))
-    if len(spelled.encode()) <= MAX_PAYLOAD:
+    if len(spelled.encode()) <= MAX_PAYLOAD and not any(any(p.let_go) for p in report.datasets):
         return spelled
     counts: dict[str, Any] = {
-        label: {verb: len(keys) for verb, keys in verbs.items()} for label, verbs in changed.items()
+        plan.dataset.label: {
+            "created": plan.create_count,
+            "updated": plan.update_count,
+            "deleted": plan.delete_count,
+        }
+        for plan in report.datasets
+        if plan.has_changes
     }
     return json.dumps({"datasets": counts, "keys": "left out: too many for one notification"})
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Column, ColumnDefault, Connection, Table
+from sqlalchemy import Column, ColumnDefault, ColumnElement, Connection, Table
 
 from .applied import AppliedRows, LastApplied
 from .collector import collector_paused
@@ -97,6 +97,7 @@ def plan_dataset(
     audit: bool = False,
     last: LastApplied | None = None,
     references: Sequence[ResolvedReference] = (),
+    rows_where: Sequence[ColumnElement[bool]] | None = None,
 ) -> tuple[DatasetPlan, list[Problem]]:
     """Plan ``loaded`` (already validated) against ``table``.
 
@@ -121,6 +122,10 @@ def plan_dataset(
     exist are unchanged whatever they hold, and ``create_only`` columns are
     never compared nor reverted; with ``audit``, the values of either that
     differ from the file are the plan's ``owned``.
+
+    ``rows_where`` reads only the table's rows these conditions select (each one
+    SELECT; `chunked` plans a file a chunk of keys at a time) instead of the
+    whole table: rows it leaves out are neither matched nor pruned.
     """
     dataset = loaded.dataset
     key_columns = dataset.key_columns
@@ -153,7 +158,16 @@ def plan_dataset(
     key_unique = enforces_unique(list(unique), key_columns)
     elsewhere = [*earlier, *later]
     with collector_paused():
-        stored = read_rows(connection, table, selected, with_own_rules(rules, references))
+        reading = with_own_rules(rules, references)
+        stored = (
+            read_rows(connection, table, selected, reading)
+            if rows_where is None
+            else [
+                row
+                for condition in rows_where
+                for row in read_rows(connection, table, selected, reading, condition)
+            ]
+        )
         existing = _table_rows(with_natural_keys(stored, selected, references), key_rules)
         keys = list(map(key_reader(key_columns, rules), loaded.rows))
         owned_keys = _stored_keys(
@@ -284,18 +298,7 @@ def plan_dataset(
     _, cycle = insert_levels(plan)
     if cycle:
         problems.append(_cycle_problem(cycle, dataset))
-    if existing.unkeyed:
-        plan.notes.append(
-            f"{existing.unkeyed} row{'s' if existing.unkeyed != 1 else ''} of the table "
-            f"{'have' if existing.unkeyed != 1 else 'has'} a null key, which no dataset file "
-            f"can name: left alone"
-        )
-    if existing.unreadable:
-        plan.notes.append(
-            f"{existing.unreadable} row{'s' if existing.unreadable != 1 else ''} of the table "
-            f"{'have' if existing.unreadable != 1 else 'has'} a key the database driver cannot "
-            f"read, which no dataset file can name: left alone"
-        )
+    null_key_notes(plan, existing.unkeyed, existing.unreadable)
     if audit and not dataset.prune:
         plan.unlisted = sorted(
             (
@@ -327,18 +330,7 @@ def plan_dataset(
                 values = {c: table_row[i] for c, i in where.items()}
                 plan.deletes.append(RowChange("delete", db_key, key_label(db_key), values))
         elif doomed:
-            problems.append(
-                Problem(
-                    dataset.display_path,
-                    f"the file has no rows, and pruning would delete all {kept} rows of "
-                    f"{dataset.label!r}; if that is what you want, declare the dataset with "
-                    f"allow_empty=True"
-                    if prune_all
-                    else f"the file has no rows, and pruning would delete all {len(doomed)} "
-                    f"rows it wrote to {dataset.label!r}; if that is what you want, declare "
-                    f"the dataset with allow_empty=True",
-                )
-            )
+            problems.append(empty_file_problem(dataset, kept, len(doomed)))
         if last is None and not prune_all:
             unlisted = sum(
                 len(table_rows)
@@ -346,13 +338,48 @@ def plan_dataset(
                 if klass not in listed and klass not in theirs
             )
             if unlisted:
-                plan.notes.append(
-                    f"{unlisted} row{'s' if unlisted != 1 else ''} of the table not in the file "
-                    f"left alone: no state of an earlier sync says the file wrote "
-                    f"{'them' if unlisted != 1 else 'it'} (prune=True deletes only rows the file "
-                    f"wrote, from this sync on; prune='all' deletes every row it does not list)"
-                )
+                plan.notes.append(unowned_note(unlisted))
     return plan, problems
+
+
+def empty_file_problem(dataset: Dataset, kept: int, doomed: int) -> Problem:
+    """A file with no rows whose dataset prunes: refused unless ``allow_empty``."""
+    return Problem(
+        dataset.display_path,
+        f"the file has no rows, and pruning would delete all {kept} rows of "
+        f"{dataset.label!r}; if that is what you want, declare the dataset with "
+        f"allow_empty=True"
+        if dataset.prune == "all"
+        else f"the file has no rows, and pruning would delete all {doomed} "
+        f"rows it wrote to {dataset.label!r}; if that is what you want, declare "
+        f"the dataset with allow_empty=True",
+    )
+
+
+def null_key_notes(plan: DatasetPlan, unkeyed: int, unreadable: int) -> None:
+    """The notes of the table's rows no file can name: a NULL in the key, a key unreadable."""
+    if unkeyed:
+        plan.notes.append(
+            f"{unkeyed} row{'s' if unkeyed != 1 else ''} of the table "
+            f"{'have' if unkeyed != 1 else 'has'} a null key, which no dataset file "
+            f"can name: left alone"
+        )
+    if unreadable:
+        plan.notes.append(
+            f"{unreadable} row{'s' if unreadable != 1 else ''} of the table "
+            f"{'have' if unreadable != 1 else 'has'} a key the database driver cannot "
+            f"read, which no dataset file can name: left alone"
+        )
+
+
+def unowned_note(unlisted: int) -> str:
+    """``prune=True`` with no state yet: the rows not in the file are not the file's."""
+    return (
+        f"{unlisted} row{'s' if unlisted != 1 else ''} of the table not in the file "
+        f"left alone: no state of an earlier sync says the file wrote "
+        f"{'them' if unlisted != 1 else 'it'} (prune=True deletes only rows the file "
+        f"wrote, from this sync on; prune='all' deletes every row it does not list)"
+    )
 
 
 def _written(

@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # what a plan holds once made; the plan itself needs none of 
 
 Action = Literal["create", "update", "delete"]
 
+#: Row changes a plan made a chunk at a time keeps, for the report and the
+#: history; the rest are written and counted (`DatasetPlan.let_go`).
+KEPT_CHANGES = 10_000
+
 #: The `RowChange.origins` of a row no overlay wrote.
 NO_ORIGINS: Mapping[str, Position] = MappingProxyType({})
 
@@ -139,10 +143,31 @@ class DatasetPlan:
     #: How many rows the table held when planned: the check after writing reads
     #: the whole table, not the written rows by key, when they are most of it.
     table_rows: int = 0
+    #: A plan made and written a chunk at a time (`chunked`): the changes
+    #: written and let go, beyond the first `KEPT_CHANGES` the lists hold
+    #: (creates, updates, deletes).  The counts say how many there were.
+    let_go: tuple[int, int, int] = (0, 0, 0)
+    #: True when the plan's rows are written already (`chunked`, as it planned).
+    written: bool = False
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.creates or self.updates or self.deletes)
+        return bool(self.creates or self.updates or self.deletes or any(self.let_go))
+
+    @property
+    def create_count(self) -> int:
+        """How many rows the plan creates (the ``creates`` kept, and those let go)."""
+        return len(self.creates) + self.let_go[0]
+
+    @property
+    def update_count(self) -> int:
+        """How many rows the plan updates."""
+        return len(self.updates) + self.let_go[1]
+
+    @property
+    def delete_count(self) -> int:
+        """How many rows the plan deletes."""
+        return len(self.deletes) + self.let_go[2]
 
     @property
     def changes(self) -> list[RowChange]:

@@ -14,7 +14,7 @@ from typing import Any
 from .display import REDACTED, SECRET, show_value
 from .errors import Position, Problem
 from .keys import key_label
-from .plans import ColumnChange, DatasetPlan, RowChange
+from .plans import KEPT_CHANGES, ColumnChange, DatasetPlan, RowChange
 
 #: How the plan shows a value the model's defaults make up as a new row is written.
 GENERATED = "(generated)"
@@ -89,9 +89,9 @@ class SyncReport:
     def counts(self) -> str:
         """What the sync writes, over every dataset: ``1 to create, 2 to update``."""
         found = {
-            "to create": sum(len(plan.creates) for plan in self.datasets),
-            "to update": sum(len(plan.updates) for plan in self.datasets),
-            "to delete": sum(len(plan.deletes) for plan in self.datasets),
+            "to create": sum(plan.create_count for plan in self.datasets),
+            "to update": sum(plan.update_count for plan in self.datasets),
+            "to delete": sum(plan.delete_count for plan in self.datasets),
         }
         return ", ".join(f"{count} {what}" for what, count in found.items() if count)
 
@@ -103,12 +103,12 @@ def summary_line(plan: DatasetPlan, applied: bool) -> str:
     )
     parts = [
         f"{plan.total} total",
-        f"{len(plan.creates)} {created}",
-        f"{len(plan.updates)} {updated}",
+        f"{plan.create_count} {created}",
+        f"{plan.update_count} {updated}",
         f"{plan.unchanged} unchanged",
     ]
-    if plan.dataset.prune or plan.deletes:
-        parts.append(f"{len(plan.deletes)} {deleted}")
+    if plan.dataset.prune or plan.delete_count:
+        parts.append(f"{plan.delete_count} {deleted}")
     if plan.dataset.insert_only:
         parts[3] += " (insert-only: rows that exist are not compared)"
     files = plan.dataset.display_path + (f" + {plan.overlay}" if plan.overlay else "")
@@ -179,10 +179,20 @@ def plan_lines(plan: DatasetPlan, max_rows: int | None = None) -> list[str]:
     lines: list[str] = []
     for change in changes[:max_rows]:
         lines.extend(change_lines(change, dataset.key_columns, dataset.secret_columns))
+    let_go = sum(plan.let_go)
     if max_rows is not None and len(changes) > max_rows:
         lines.append(
-            f"... and {len(changes) - max_rows:,} more changed rows "
-            f"(`alembic datasync --dry-run` lists them all)"
+            f"... and {len(changes) - max_rows + let_go:,} more changed rows "
+            + (
+                "(`alembic datasync --dry-run` lists them all)"
+                if not let_go
+                else f"(a CSV dataset planned in chunks lists its first {KEPT_CHANGES:,})"
+            )
+        )
+    elif let_go:
+        lines.append(
+            f"... and {let_go:,} more changed rows (a CSV dataset planned in chunks lists its "
+            f"first {KEPT_CHANGES:,})"
         )
     return lines
 
@@ -368,12 +378,14 @@ def dataset_json(plan: DatasetPlan) -> dict[str, Any]:
         "file": dataset.display_path,
         "counts": {
             "total": plan.total,
-            "create": len(plan.creates),
-            "update": len(plan.updates),
-            "delete": len(plan.deletes),
+            "create": plan.create_count,
+            "update": plan.update_count,
+            "delete": plan.delete_count,
             "unchanged": plan.unchanged,
         },
         "changes": [_change_json(plan, change) for change in plan.changes],
+        # Changes of a plan made in chunks beyond those it lists (`KEPT_CHANGES`).
+        "changes_not_listed": sum(plan.let_go),
         "notes": list(plan.notes),
     }
     if plan.audited:

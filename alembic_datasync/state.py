@@ -31,7 +31,7 @@ from sqlalchemy import Connection, MetaData, Table, select, tuple_
 from .applied import AppliedRows, LastApplied
 from .dataset import Dataset
 from .digests import fingerprint, schema_digest, table_digest
-from .encoding import PACKING, compress, dumps, unpack
+from .encoding import PACKING, compress, unpack_text
 from .errors import DatasetFileMissing
 from .files import files_digest
 from .plans import DatasetPlan
@@ -94,7 +94,7 @@ def read_states(
         applied = None
         if with_rows:
             try:
-                applied = AppliedRows.from_document(unpack(row["applied_rows"]))
+                applied = _applied(row["applied_rows"], row["rows_digest"])
             except (ValueError, KeyError, IndexError):
                 continue  # a state another version wrote: as if there were none
         found[(row["dataset"], row["path"])] = StoredState(
@@ -110,6 +110,20 @@ def read_states(
             applied=applied,
         )
     return found
+
+
+def _applied(stored: Any, rows_digest: str) -> AppliedRows:
+    """The rows a state row stores.
+
+    A document whose text has the digest recorded with it is the text this
+    version wrote: its rows are read when first used, one at a time where
+    the reader can (a million rows are not all held as objects).  Any other
+    is parsed now, whole, and refused with `ValueError` when unreadable.
+    """
+    text = unpack_text(stored)
+    if hashlib.sha256(f"{PACKING} {text}".encode()).hexdigest() == rows_digest:
+        return AppliedRows.from_text(text)
+    return AppliedRows.from_document(json.loads(text))
 
 
 def last_applied(
@@ -296,14 +310,19 @@ def record_states(
         assert applied is not None
         dataset = plan.dataset
         index = position[id(dataset)]
-        document = dumps(applied.document())
+        packed: str | None = None
+        if applied.stored is not None:  # made a chunk at a time (`chunked`)
+            rows_digest, packed = applied.stored
+        else:
+            document = applied.document_text()
+            rows_digest = hashlib.sha256(f"{PACKING} {document}".encode()).hexdigest()
         row: dict[str, Any] = {
             "dataset": dataset.label,
             "path": dataset.display_path,
             "table_name": table_name(dataset),
             "key_columns": json.dumps(list(dataset.key_columns)),
             "row_count": plan.total,
-            "rows_digest": hashlib.sha256(f"{PACKING} {document}".encode()).hexdigest(),
+            "rows_digest": rows_digest,
             "file_digest": applied.source_digest,
             "synced_at": now,
             "fingerprint": fingerprint(connection, declaration(datasets, index)),
@@ -327,7 +346,7 @@ def record_states(
         before = stored.get(state_key(dataset))
         if before is not None and _same_state(before, row):
             continue
-        row["applied_rows"] = compress(document)
+        row["applied_rows"] = packed if packed is not None else compress(document)
         _upsert(connection, state_table(tables), row)
         written += 1
     return written

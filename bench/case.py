@@ -114,9 +114,9 @@ def sync_case(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "rows": plan.total,
-        "created": len(plan.creates),
-        "updated": len(plan.updates),
-        "deleted": len(plan.deletes),
+        "created": plan.create_count,
+        "updated": plan.update_count,
+        "deleted": plan.delete_count,
         "unchanged": plan.unchanged,
     }
 

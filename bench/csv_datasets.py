@@ -123,8 +123,8 @@ def case_sync(spec: dict[str, Any]) -> dict[str, Any]:
     (plan,) = report.datasets
     return {
         "rows": plan.total,
-        "created": len(plan.creates),
-        "updated": len(plan.updates),
+        "created": plan.create_count,
+        "updated": plan.update_count,
         "unchanged": plan.unchanged,
     }
 

@@ -1,0 +1,523 @@
+"""Sync a CSV dataset a chunk of rows at a time: memory bounded by the chunk, not the file.
+
+A CSV file of a million rows does not fit the plan-everything-then-write
+pipeline: the file's rows, the table's, the plan and the records would all be
+in memory at once (1 to 1.7 GiB).  So `sync` takes such a dataset
+`CHUNK_ROWS` rows at a time: it reads the chunk from the file, checks it,
+reads the table's rows of the chunk's keys (``WHERE key IN (...)``), plans
+the chunk with the planner, writes it, reads it back, and lets it go.  What
+crosses chunks is compact: one 64-bit hash a key of the file (keys the file
+lists twice, rows to prune), the state being written (its JSON text), and
+the first `plans.KEPT_CHANGES` row changes for the report and the history,
+the others counted.  The whole sync is still one unit of work: a problem
+found in the last chunk rolls back the first.
+
+What a chunk cannot see is why some datasets are planned whole, as before
+(`streamable`): keys a collation compares loosely, rows that refer to rows
+of their own table, a table that another dataset of the sync fills or
+refers to.  An audit (``--check``, ``--dry-run``) is planned in chunks too:
+each chunk's rows are audited as planned, and the table's rows the file does
+not list are read once at the end, as pruning reads them.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import hashlib
+import heapq
+import itertools
+import zlib
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Table, func, or_, select, tuple_
+
+from .applied import FORMAT, AppliedRows, LastApplied
+from .check import check_file, duplicate_key_problem
+from .column_types import Unreadable, ValueRule
+from .dataset import Dataset
+from .encoding import PACKING, dumps, encode
+from .errors import DatasetFileMissing, Problem
+from .files import csv_chunks, is_csv
+from .keys import key_label, key_reader
+from .matching import loose_key_columns
+from .planner import empty_file_problem, null_key_notes, plan_dataset, unowned_note
+from .plans import KEPT_CHANGES, DatasetPlan, RowChange
+from .readback import values_not_kept
+from .reading import rows_in_batches
+from .references import (
+    ResolvedReference,
+    known_names,
+    unknown_references,
+    with_natural_keys,
+    with_own_rules,
+)
+from .rows import FileProblem, Row
+from .tables import UniqueKey, non_transactional_problem, referred_tables, self_references
+from .writer import write_plans
+
+#: Rows of the file planned and written at a time.
+CHUNK_ROWS = 10_000
+
+#: Keys in one ``WHERE key IN (...)``: well under every database's limit of bound values.
+_KEYS_PER_SELECT = 2_000
+
+#: `plans.DatasetPlan.table_rows` of a chunk's plan: the check after writing
+#: reads a chunk's rows back by key, never the whole table.
+_WHOLE_TABLE_NEVER = 2**62
+
+
+def streamable(
+    connection: Connection,
+    dataset: Dataset,
+    table: Table | None,
+    run: Sequence[tuple[Dataset, Table | None]],
+    *,
+    base_dir: Any,
+) -> bool:
+    """Whether ``dataset`` is synced a chunk at a time (`sync_in_chunks`), not planned whole.
+
+    A CSV file whose table exists, has the key columns, compares them
+    exactly, refers to no row of itself and rolls back; that no other
+    dataset of the sync (``run``) shares, refers to or is referred to by.
+    """
+    if table is None or not is_csv(dataset.resolve(base_dir)):
+        return False
+    key_columns = dataset.key_columns
+    if any(column not in table.c for column in key_columns):
+        return False  # the check says so, once, planned whole
+    if self_references(table) or non_transactional_problem(dataset, table) is not None:
+        return False
+    mine = (table.schema, table.name)
+    referred = referred_tables(table)
+    referred |= {(r.schema, r.table) for r in dataset.reference_list}
+    for other, other_table in run:
+        if other is dataset:
+            continue
+        theirs = table_of(other)
+        if theirs == table_of(dataset) or theirs in referred:
+            return False
+        if any((r.schema, r.table) == table_of(dataset) for r in other.reference_list):
+            return False
+        if other_table is not None and (
+            (other_table.schema, other_table.name) in referred
+            or mine in referred_tables(other_table)
+        ):
+            return False
+    return not loose_key_columns(connection, table, key_columns)
+
+
+@dataclass
+class Streamed:
+    """What `sync_in_chunks` did: the plan (None: the file is missing), problems, warnings."""
+
+    plan: DatasetPlan | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: The values the file writes into secret columns: kept out of messages.
+    secrets: set[str] = field(default_factory=set)
+
+
+def sync_in_chunks(
+    connection: Connection,
+    dataset: Dataset,
+    table: Table,
+    rules: dict[str, ValueRule],
+    references: Sequence[ResolvedReference],
+    *,
+    unique: Sequence[UniqueKey],
+    model_known: bool,
+    last: LastApplied | None,
+    base_dir: Any,
+    max_file_size: int,
+    environment: str | None,
+    strict: bool,
+    write: bool,
+    audit: bool = False,
+) -> Streamed:
+    """Plan ``dataset`` a chunk of rows at a time and, with ``write``, write each chunk.
+
+    ``audit`` is the planner's: also what the sync leaves alone.
+
+    Writes nothing once a problem is found (the caller raises and rolls the
+    unit of work back); the plan is then only what the problems need.  The
+    returned plan holds the counts, the first `KEPT_CHANGES` changes and the
+    state to record; it is ``written`` when its rows are in the table.
+    """
+    result = Streamed(None)
+    try:
+        return _sync(
+            connection,
+            dataset,
+            table,
+            rules,
+            references,
+            unique,
+            model_known,
+            last,
+            base_dir,
+            max_file_size,
+            environment,
+            write,
+            audit,
+            result,
+        )
+    except DatasetFileMissing as missing:
+        if strict:
+            result.problems = [Problem(missing.path, missing.reason)]
+        else:
+            result.warnings = [f"{missing}; table {missing.dataset!r} left unchanged"]
+        result.plan = None
+        return result
+    except FileProblem as unreadable:
+        # As for a file planned whole: a file that cannot be read is that one problem.
+        result.problems = [unreadable.problem]
+        result.plan = None
+        return result
+
+
+def _sync(
+    connection: Connection,
+    dataset: Dataset,
+    table: Table,
+    rules: dict[str, ValueRule],
+    references: Sequence[ResolvedReference],
+    unique: Sequence[UniqueKey],
+    model_known: bool,
+    last: LastApplied | None,
+    base_dir: Any,
+    max_file_size: int,
+    environment: str | None,
+    write: bool,
+    audit: bool,
+    result: Streamed,
+) -> Streamed:
+    key_columns = dataset.key_columns
+    key_of = key_reader(key_columns, rules)
+    # Pruning is done once the whole file is known (`_prune`), never by a chunk.
+    chunk_dataset = replace(dataset, prune=False, allow_empty=False)
+    remembered = _Remembered(last, key_columns, rules)
+    known = {id(reference): known_names(reference, [], in_table=True) for reference in references}
+    plan = DatasetPlan(
+        dataset,
+        table,
+        total=0,
+        unique_keys=list(unique),
+        rules=rules,
+        references=list(references),
+        audited=audit,
+    )
+    state = _StateText(key_columns)
+    listed = _Hashes()
+    problems = result.problems
+    columns_read: dict[str, None] = {}
+    let_go = [0, 0, 0]
+    with csv_chunks(dataset, base_dir, max_file_size, environment, CHUNK_ROWS) as chunks:
+        for chunk in chunks:
+            if dataset.secret_columns:
+                result.secrets |= chunk.secret_values()
+            checked = check_file(chunk, table, rules)
+            problems.extend(checked.problems)
+            valid = replace(checked.valid, dataset=chunk_dataset)
+            problems.extend(unknown_references(valid, references, lambda r: known[id(r)]))
+            keys = [key_of(row) for row in valid.rows]
+            listed.add({hash(key) for key in keys})
+            part, found = plan_dataset(
+                connection,
+                valid,
+                table,
+                rules,
+                unique=unique,
+                model_known=model_known,
+                audit=audit,
+                last=remembered.for_rows(valid.rows, keys),
+                references=references,
+                rows_where=_key_conditions(table, key_columns, rules, valid.rows),
+            )
+            problems.extend(found)
+            if write and not problems and part.has_changes:
+                part.table_rows = _WHOLE_TABLE_NEVER
+                write_plans(connection, [part])
+                result.warnings.extend(values_not_kept(connection, [part]))
+            plan.rules = part.rules
+            plan.total += part.total
+            plan.unchanged += part.unchanged
+            _keep(plan, part.creates + part.updates, let_go)
+            plan.unmanaged.extend(part.unmanaged)
+            plan.owned.extend(part.owned)
+            assert part.applied is not None
+            state.add(part.applied.rows)
+            columns_read.update(dict.fromkeys(part.applied.columns_read))
+            del chunk, checked, valid, keys, part
+            # What a chunk's statements left in cycles: the sync pauses the collector.
+            gc.collect(0)
+        digest = chunks.digest
+    every, repeated = listed.merged()
+    if repeated:
+        problems.extend(_duplicates(dataset, table, rules, repeated, base_dir, max_file_size))
+    selected = list(columns_read) or list(key_columns)
+    if (dataset.prune or audit) and not problems:
+        _unlisted(
+            connection, plan, every, remembered, selected, references, write, let_go, problems
+        )
+    elif not dataset.prune:
+        _note_null_keys(connection, plan)
+    plan.let_go = (let_go[0], let_go[1], let_go[2])
+    plan.applied = AppliedRows(
+        key_columns, columns_read=tuple(selected), source_digest=digest, stored=state.stored()
+    )
+    plan.written = write and not problems
+    result.plan = plan
+    return result
+
+
+def _key_conditions(
+    table: Table, key_columns: tuple[str, ...], rules: dict[str, ValueRule], rows: Sequence[Row]
+) -> list[ColumnElement[bool]]:
+    """The WHERE of each SELECT that reads the table's rows of ``rows``' keys."""
+    steps = [(rules[column].to_db, column) for column in key_columns]
+    keys = [tuple(to_db(row.values[column]) for to_db, column in steps) for row in rows]
+    conditions: list[ColumnElement[bool]] = []
+    for start in range(0, len(keys), _KEYS_PER_SELECT):
+        some = keys[start : start + _KEYS_PER_SELECT]
+        if len(key_columns) == 1:
+            conditions.append(table.c[key_columns[0]].in_([key[0] for key in some]))
+        else:
+            conditions.append(tuple_(*(table.c[c] for c in key_columns)).in_(some))
+    return conditions
+
+
+def _keep(plan: DatasetPlan, changes: list[RowChange], let_go: list[int]) -> None:
+    """The first `KEPT_CHANGES` changes (file order) into ``plan``; the others counted."""
+    room = KEPT_CHANGES - len(plan.creates) - len(plan.updates) - len(plan.deletes)
+    changes.sort(key=lambda change: change.position.line if change.position else 0)
+    for change in changes[: max(room, 0)]:
+        (plan.creates if change.action == "create" else plan.updates).append(change)
+    for change in changes[max(room, 0) :]:
+        let_go[0 if change.action == "create" else 1] += 1
+
+
+class _Remembered:
+    """What the state remembers of the dataset, compactly: a sorted hash a key it owns.
+
+    `for_rows` gives the planner the `LastApplied` of one chunk's rows.  The
+    keys other datasets of the table own (``shared``) are never pruned.
+    """
+
+    def __init__(
+        self, last: LastApplied | None, key_columns: tuple[str, ...], rules: dict[str, ValueRule]
+    ) -> None:
+        self.known = last is not None and last.rows.key_columns == key_columns
+        self.last = last if self.known else None
+        self._key_rules = [rules[column] for column in key_columns]
+        self._key_columns = key_columns
+        self.sets: list[tuple[str, ...]] = []
+        self.common = 0
+        self.other_set: dict[int, int] = {}  # hash -> set, for keys not of the common set
+        self.owned = array("q")
+        self.shared: set[int] = set()
+        if last is None or not self.known:
+            return
+        index: dict[tuple[str, ...], int] = {}
+        owned = _Hashes()
+        run: list[int] = []
+        for key, columns in last.rows.each_row():
+            number = index.setdefault(columns, len(index))
+            hashed = hash(self.canonical(key))
+            if number != self.common:  # most rows write the columns the first one writes
+                self.other_set[hashed] = number
+            run.append(hashed)
+            if len(run) >= CHUNK_ROWS:
+                owned.add(run)
+                run = []
+        owned.add(run)
+        self.sets = list(index)
+        self.owned, _ = owned.merged()
+        self.shared = {hash(self.canonical(key)) for key in last.shared}
+
+    def canonical(self, key: Sequence[Any]) -> tuple[Any, ...]:
+        """A key as the state stores it (or as the file writes it), as the planner matches it."""
+        return tuple(
+            rule.canonical(rule.to_db(part))
+            for rule, part in zip(self._key_rules, key, strict=True)
+        )
+
+    def owns(self, hashed: int) -> bool:
+        return _contains(self.owned, hashed) and hashed not in self.shared
+
+    def for_rows(
+        self, rows: Sequence[Row], keys: Sequence[tuple[Any, ...] | None]
+    ) -> LastApplied | None:
+        """The state's `LastApplied`, of ``rows`` only (``keys``: theirs, canonical)."""
+        if self.last is None:
+            return None
+        mine = AppliedRows(self._key_columns)
+        for row, key in zip(rows, keys, strict=True):
+            hashed = hash(key)
+            if _contains(self.owned, hashed):
+                number = self.other_set.get(hashed, self.common)
+                value = tuple(row.values[column] for column in self._key_columns)
+                mine.rows.append((value, self.sets[number]))
+        return LastApplied(mine)
+
+
+def _contains(ordered: array[int], value: int) -> bool:
+    at = bisect_left(ordered, value)
+    return at < len(ordered) and ordered[at] == value
+
+
+class _Hashes:
+    """64-bit hashes of keys, added a run at a time, then merged into one sorted array."""
+
+    def __init__(self) -> None:
+        self._runs: list[array[int]] = []
+
+    def add(self, hashes: Iterable[int]) -> None:
+        self._runs.append(array("q", sorted(hashes)))
+
+    def merged(self) -> tuple[array[int], set[int]]:
+        """Every hash, sorted, and those added more than once (by two runs, or one run twice)."""
+        ordered = array("q", heapq.merge(*self._runs))
+        self._runs = []
+        return ordered, {a for a, b in itertools.pairwise(ordered) if a == b}
+
+
+def _duplicates(
+    dataset: Dataset,
+    table: Table,
+    rules: dict[str, ValueRule],
+    repeated: set[int],
+    base_dir: Any,
+    max_file_size: int,
+) -> list[Problem]:
+    """Keys listed in two chunks, read the file again for: as the check names them."""
+    key_of = key_reader(dataset.key_columns, rules)
+    first_of: dict[tuple[Any, ...], Row] = {}
+    problems: list[Problem] = []
+    with csv_chunks(dataset, base_dir, max_file_size, None, CHUNK_ROWS) as chunks:
+        for chunk in chunks:
+            for row in check_file(chunk, table, rules).valid.rows:
+                key = key_of(row)
+                if key is None or hash(key) not in repeated:
+                    continue
+                first = first_of.setdefault(key, row)
+                if first is not row:
+                    problems.append(duplicate_key_problem(row, first, dataset.key_columns))
+    return problems
+
+
+def _unlisted(
+    connection: Connection,
+    plan: DatasetPlan,
+    listed: array[int],
+    remembered: _Remembered,
+    selected: list[str],
+    references: Sequence[ResolvedReference],
+    write: bool,
+    let_go: list[int],
+    problems: list[Problem],
+) -> None:
+    """The table's rows the file does not list: deleted when they are the file's to prune
+    (those it owns, every one with ``prune='all'``), listed by an audit when it does not prune."""
+    dataset, table = plan.dataset, plan.table
+    key_columns = dataset.key_columns
+    width = len(key_columns)
+    rules = plan.rules
+    canonicals = [rules[column].canonical for column in key_columns]
+    prune_all = dataset.prune == "all"
+    doomed: list[Any] = []
+    kept = unkeyed = unreadable = unlisted = 0
+    reading = with_own_rules(rules, list(references))
+    for batch in rows_in_batches(connection, table, selected, reading, None):
+        for row in with_natural_keys(batch, selected, list(references)):
+            key = row[:width]
+            if any(value is None for value in key):
+                unkeyed += 1
+                continue
+            if any(type(value) is Unreadable for value in key):
+                unreadable += 1
+                continue
+            kept += 1
+            hashed = hash(tuple(c(v) for c, v in zip(canonicals, key, strict=True)))
+            if _contains(listed, hashed):
+                continue
+            unlisted += 1
+            if not dataset.prune:
+                plan.unlisted.append(tuple(key))
+            elif prune_all or remembered.owns(hashed):
+                doomed.append(tuple(row))
+    null_key_notes(plan, unkeyed, unreadable)
+    plan.unlisted.sort(key=key_label)
+    if dataset.prune and remembered.last is None and not prune_all and unlisted:
+        plan.notes.append(unowned_note(unlisted))
+    if not doomed:
+        return
+    if not plan.total and not dataset.allow_empty:
+        problems.append(empty_file_problem(dataset, kept, len(doomed)))
+        return
+    for start in range(0, len(doomed), KEPT_CHANGES):
+        part = DatasetPlan(dataset, table, total=0, rules=rules, references=list(references))
+        for row in doomed[start : start + KEPT_CHANGES]:
+            db_key = tuple(row[:width])
+            values = dict(zip(selected, row, strict=True))
+            part.deletes.append(RowChange("delete", db_key, key_label(db_key), values))
+        if write:
+            write_plans(connection, [part])
+        room = max(KEPT_CHANGES - len(plan.creates) - len(plan.updates) - len(plan.deletes), 0)
+        plan.deletes.extend(part.deletes[:room])
+        let_go[2] += len(part.deletes[room:])
+
+
+def _note_null_keys(connection: Connection, plan: DatasetPlan) -> None:
+    """The note of rows with a NULL key, which the chunks' SELECTs by key never read."""
+    table = plan.table
+    count = connection.scalar(
+        select(func.count()).where(
+            or_(*(table.c[column].is_(None) for column in plan.dataset.key_columns))
+        )
+    )
+    null_key_notes(plan, int(count or 0), 0)
+
+
+class _StateText:
+    """The state's document of the rows applied (`applied.AppliedRows.document`), made a
+    chunk at a time: its digest and its compressed text as `state` records them, the same
+    as of the whole document's `encoding.dumps` text, never the text itself."""
+
+    def __init__(self, key_columns: tuple[str, ...]) -> None:
+        self.sets: dict[tuple[str, ...], int] = {}
+        self._digest = hashlib.sha256(f"{PACKING} ".encode())
+        self._packer = zlib.compressobj(6)
+        self._packed: list[bytes] = []
+        self._first = True
+        self._add(f'{{"format":{FORMAT},"key":{dumps(list(key_columns))},"rows":[')
+
+    def _add(self, text: str) -> None:
+        data = text.encode()
+        self._digest.update(data)
+        self._packed.append(self._packer.compress(data))
+
+    def add(self, rows: Iterable[tuple[tuple[Any, ...], tuple[str, ...]]]) -> None:
+        sets = self.sets
+        encoded = [
+            [*(encode(part) for part in key), sets.setdefault(columns, len(sets))]
+            for key, columns in rows
+        ]
+        if encoded:
+            self._add(("" if self._first else ",") + dumps(encoded)[1:-1])
+            self._first = False
+
+    def stored(self) -> tuple[str, str]:
+        """The document's digest (`state`'s ``rows_digest``) and its packed text."""
+        self._add(f'],"sets":{dumps([list(c) for c in self.sets])}}}')
+        self._packed.append(self._packer.flush())
+        return self._digest.hexdigest(), base64.b64encode(b"".join(self._packed)).decode("ascii")
+
+
+def table_of(dataset: Dataset) -> tuple[str | None, str]:
+    """Where ``dataset`` writes: (schema, table)."""
+    return (dataset.schema, dataset.table)

@@ -1,0 +1,285 @@
+"""CSV datasets synced a chunk of rows at a time (`chunked`): the same outcome as planned whole.
+
+Chunks are made three rows long here, so that a ten-row file crosses four of
+them; a real sync takes `chunked.CHUNK_ROWS` (10,000) at a time.
+"""
+
+from __future__ import annotations
+
+import decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from alembic_datasync import Dataset, InvalidDatasets, chunked, sync, sync_history, sync_record
+from alembic_datasync.state import read_states, state_key
+from alembic_datasync.storage import StateTables
+
+from conftest import StatementLog
+
+metadata = sa.MetaData()
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("price", sa.Numeric(10, 2)),
+    sa.Column("note", sa.String(40)),
+)
+parents = sa.Table(
+    "tree",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("tree.id")),
+)
+ITEMS = Dataset("items.csv", table="items", key="id")
+
+
+def csv_text(rows: range, *, price: dict[int, str] | None = None, note: bool = True) -> str:
+    """``id,name,price[,note]``: one row an id, each priced id.50 unless ``price`` says."""
+    prices = price or {}
+    lines = ["id,name,price" + (",note" if note else "")]
+    for number in rows:
+        cells = [str(number), f"item {number}", prices.get(number, f"{number}.50")]
+        lines.append(",".join(cells + ([f"note {number}"] if note else [])))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Three rows a chunk; the datasets synced in chunks, by name."""
+    monkeypatch.setattr(chunked, "CHUNK_ROWS", 3)
+    taken: list[str] = []
+    real = chunked.sync_in_chunks
+
+    def spy(connection: sa.Connection, dataset: Dataset, *args: Any, **kwargs: Any) -> Any:
+        taken.append(dataset.label)
+        return real(connection, dataset, *args, **kwargs)
+
+    monkeypatch.setattr(chunked, "sync_in_chunks", spy)
+    return taken
+
+
+@pytest.fixture
+def table(engine: sa.Engine) -> sa.Engine:
+    metadata.create_all(engine)
+    return engine
+
+
+def stored(engine: sa.Engine) -> dict[int, tuple[Any, ...]]:
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(items).order_by(items.c.id))
+        return {row[0]: tuple(row[1:]) for row in found}
+
+
+def run(engine: sa.Engine, base: Path, dataset: Dataset = ITEMS, **options: Any) -> Any:
+    with engine.connect() as connection:
+        return sync(connection, [dataset], base_dir=base, **options)
+
+
+def test_a_file_of_four_chunks_is_written_a_chunk_at_a_time_then_plans_nothing(
+    table: sa.Engine, tmp_path: Path, statements: StatementLog, small_chunks: list[str]
+) -> None:
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11)), encoding="utf-8")
+    report = run(table, tmp_path)
+    assert small_chunks == ["items"]
+    assert report.summary_lines() == [
+        "datasync: items (items.csv): 10 total, 10 created, 0 updated, 0 unchanged"
+    ]
+    # One INSERT a chunk: 3 + 3 + 3 + 1 rows.
+    assert [s.split()[0] for s in statements.writes] == ["INSERT"] * 4
+    found = stored(table)
+    assert sorted(found) == list(range(1, 11))
+    assert found[10] == ("item 10", decimal.Decimal("10.50"), "note 10")
+    statements.clear()
+    again = run(table, tmp_path)
+    assert again.summary_lines() == [
+        "datasync: items (items.csv): 10 total, 0 created, 0 updated, 10 unchanged"
+    ]
+    assert statements.writes == []
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11), price={8: "9.99"}))
+    statements.clear()
+    changed = run(table, tmp_path)
+    assert changed.summary_lines() == [
+        "datasync: items (items.csv): 10 total, 0 created, 1 updated, 9 unchanged"
+    ]
+    assert [s.split()[0] for s in statements.writes] == ["UPDATE"]
+    assert stored(table)[8][1] == decimal.Decimal("9.99")
+    assert changed.plan_lines() == ["~ 8", "    price: 8.50 -> 9.99"]
+
+
+def test_a_key_two_chunks_list_is_a_problem_and_nothing_is_written(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    text = csv_text(range(1, 11)).replace("9,item 9,", "2,item 9,")
+    (tmp_path / "items.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidDatasets) as raised:
+        run(table, tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "items.csv:10:1: duplicate key '2': first at line 3, again at line 10; remove one"
+    ]
+    assert stored(table) == {}
+
+
+def test_a_bad_value_in_the_last_chunk_leaves_the_table_as_it_was(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11)), encoding="utf-8")
+    run(table, tmp_path)
+    before = stored(table)
+    (tmp_path / "items.csv").write_text(
+        csv_text(range(1, 13), price={1: "1.25", 12: "cheap"}), encoding="utf-8"
+    )
+    with pytest.raises(InvalidDatasets) as raised:
+        run(table, tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "items.csv:13:12: price expects a number of at most 8 digits before the decimal point "
+        "and 2 after it, got 'cheap'"
+    ]
+    assert stored(table) == before  # the first chunk's update and the new rows rolled back
+
+
+def test_pruning_deletes_the_rows_the_file_no_longer_lists_and_keeps_the_applications(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    owned = Dataset("items.csv", table="items", key="id", prune=True)
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11)), encoding="utf-8")
+    run(table, tmp_path, owned)
+    with table.begin() as connection:
+        connection.execute(items.insert().values(id=100, name="the application's"))
+    (tmp_path / "items.csv").write_text(
+        csv_text([n for n in range(1, 11) if n not in (4, 9)]), encoding="utf-8"
+    )
+    report = run(table, tmp_path, owned)
+    assert report.summary_lines() == [
+        "datasync: items (items.csv): 8 total, 0 created, 0 updated, 8 unchanged, 2 deleted"
+    ]
+    assert sorted(stored(table)) == [1, 2, 3, 5, 6, 7, 8, 10, 100]
+    everything = Dataset("items.csv", table="items", key="id", prune="all")
+    report = run(table, tmp_path, everything)
+    assert report.summary_lines()[0].endswith("8 unchanged, 1 deleted")
+    assert sorted(stored(table)) == [1, 2, 3, 5, 6, 7, 8, 10]
+
+
+def test_a_file_with_no_rows_never_empties_the_table_it_prunes(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    owned = Dataset("items.csv", table="items", key="id", prune=True)
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 8)), encoding="utf-8")
+    run(table, tmp_path, owned)
+    (tmp_path / "items.csv").write_text("id,name,price,note\n", encoding="utf-8")
+    with pytest.raises(InvalidDatasets) as raised:
+        run(table, tmp_path, owned)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "items.csv: the file has no rows, and pruning would delete all 7 rows it wrote to "
+        "'items'; if that is what you want, declare the dataset with allow_empty=True"
+    ]
+    assert len(stored(table)) == 7
+
+
+def test_a_column_the_header_no_longer_has_goes_back_to_its_default(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 8)), encoding="utf-8")
+    run(table, tmp_path)
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 8), note=False), encoding="utf-8")
+    report = run(table, tmp_path)
+    assert report.summary_lines()[0].endswith("0 created, 7 updated, 0 unchanged")
+    assert {row[2] for row in stored(table).values()} == {None}
+
+
+def test_the_state_is_the_one_a_plan_of_the_whole_file_records(
+    table: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: list[str]
+) -> None:
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11)), encoding="utf-8")
+    run(table, tmp_path)
+
+    def remembered() -> tuple[str, list[Any]]:
+        with table.connect() as connection:
+            state = read_states(connection, StateTables(), [ITEMS], with_rows=True)
+        own = state[state_key(ITEMS)]
+        assert own.applied is not None
+        return own.rows_digest, own.applied.rows
+
+    in_chunks = remembered()
+    assert in_chunks[1][:2] == [
+        ((1,), ("name", "price", "note")),
+        ((2,), ("name", "price", "note")),
+    ]
+    assert len(in_chunks[1]) == 10
+    monkeypatch.setattr(chunked, "streamable", lambda *args, **kwargs: False)
+    with table.begin() as connection:
+        connection.execute(sa.text("DELETE FROM alembic_datasync_state"))
+    run(table, tmp_path)
+    assert small_chunks == ["items"]  # the second sync planned the file whole
+    assert remembered() == in_chunks
+
+
+def test_a_large_plan_keeps_its_first_changes_and_counts_them_all(
+    table: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunked, "KEPT_CHANGES", 4)
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11)), encoding="utf-8")
+    report = run(table, tmp_path)
+    (only,) = report.datasets
+    assert (only.create_count, len(only.creates), only.let_go) == (10, 4, (6, 0, 0))
+    assert report.render().splitlines()[-1] == (
+        "  ... and 6 more changed rows (a CSV dataset planned in chunks lists its first 10,000)"
+    )
+    with table.connect() as connection:
+        (record,) = sync_history(connection)
+        assert (record.change_count, record.datasets[0].created) == (10, 10)
+        whole = sync_record(connection, record.id)
+    assert whole is not None
+    changes = whole.datasets[0].changes
+    assert changes is not None
+    assert [change.key for change in changes] == [(1,), (2,), (3,), (4,)]
+    assert len(stored(table)) == 10
+
+
+def test_what_a_chunk_cannot_see_is_planned_whole(engine: sa.Engine, tmp_path: Path) -> None:
+    metadata.create_all(engine)
+    with engine.connect() as connection:
+        items_table = sa.Table("items", sa.MetaData(), autoload_with=connection)
+        tree = sa.Table("tree", sa.MetaData(), autoload_with=connection)
+        csv = ITEMS
+        tree_csv = Dataset("tree.csv", table="tree", key="id")
+
+        def takes(dataset: Dataset, table: sa.Table, *others: Dataset) -> bool:
+            run = [(dataset, table), *((other, None) for other in others)]
+            return chunked.streamable(connection, dataset, table, run, base_dir=tmp_path)
+
+        assert takes(csv, items_table)
+        assert not takes(Dataset("items.yaml", table="items", key="id"), items_table)
+        assert not takes(tree_csv, tree)  # rows that refer to rows of their own table
+        # Another dataset of the same table.
+        assert not takes(csv, items_table, Dataset("more.yaml", table="items", key="id"))
+        assert takes(csv, items_table, Dataset("other.yaml", table="tree", key="id"))
+
+
+def test_an_audit_in_chunks_lists_the_rows_and_values_the_sync_leaves_alone(
+    table: sa.Engine, tmp_path: Path, small_chunks: list[str], statements: StatementLog
+) -> None:
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 11), note=False), encoding="utf-8")
+    run(table, tmp_path)
+    with table.begin() as connection:
+        connection.execute(items.insert().values(id=100, name="the application's"))
+        connection.execute(items.update().where(items.c.id == 7).values(note="by hand"))
+        connection.execute(items.update().where(items.c.id == 2).values(price=3))
+    statements.clear()
+    report = run(table, tmp_path, dry_run=True, audit=True)
+    assert small_chunks == ["items", "items"]
+    assert statements.writes == []
+    assert report.render().splitlines() == [
+        "datasync: items (items.csv): 10 total, 0 to create, 1 to update, 9 unchanged",
+        "  ~ 2",
+        "      price: 3.00 -> 2.50",
+        "  1 row in the table but not in the file, kept (the dataset does not prune; "
+        "prune='all' would delete it):",
+        "      100",
+        "  1 value set in the table in columns the file does not write for that row, left as "
+        "they are:",
+        "      7: note = 'by hand'",
+    ]
