@@ -7,17 +7,20 @@ in memory at once (1 to 1.7 GiB).  So `sync` takes such a dataset
 reads the table's rows of the chunk's keys (``WHERE key IN (...)``), plans
 the chunk with the planner, writes it, reads it back, and lets it go.  What
 crosses chunks is compact: one 64-bit hash a key of the file (keys the file
-lists twice, rows to prune), the state being written (its JSON text), and
+lists twice, rows to prune), the state being written (compressed), and
 the first `plans.KEPT_CHANGES` row changes for the report and the history,
 the others counted.  The whole sync is still one unit of work: a problem
 found in the last chunk rolls back the first.
 
 What a chunk cannot see is why some datasets are planned whole, as before
-(`streamable`): keys a collation compares loosely, rows that refer to rows
-of their own table, a table that another dataset of the sync fills or
-refers to.  An audit (``--check``, ``--dry-run``) is planned in chunks too:
-each chunk's rows are audited as planned, and the table's rows the file does
-not list are read once at the end, as pruning reads them.
+(`streamable`): rows that refer to rows of their own table, a table that
+another dataset of the sync fills or refers to.  Keys a collation compares
+loosely (MariaDB's default, citext) are hashed folded (`matching.fold`:
+any two keys the database calls equal fold alike), and the few that fold
+alike across chunks are asked about, as the planner asks.  An audit
+(``--check``, ``--dry-run``) is planned in chunks too: each chunk's rows
+are audited as planned, and the table's rows the file does not list are
+read once at the end, as pruning reads them.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ from .dataset import Dataset
 from .encoding import PACKING, dumps, encode
 from .errors import DatasetFileMissing, Problem
 from .files import csv_chunks, is_csv
-from .keys import key_label, key_reader
-from .matching import loose_key_columns
+from .keys import key_label, key_reader, same_key_problem
+from .matching import KeyClasses, fold, loose_key_columns
 from .planner import empty_file_problem, null_key_notes, plan_dataset, unowned_note
 from .plans import KEPT_CHANGES, DatasetPlan, RowChange
 from .readback import values_not_kept
@@ -108,7 +111,7 @@ def streamable(
             or mine in referred_tables(other_table)
         ):
             return False
-    return not loose_key_columns(connection, table, key_columns)
+    return True
 
 
 @dataclass
@@ -212,7 +215,9 @@ def _sync(
         audited=audit,
     )
     state = _StateText(key_columns)
-    listed = _Hashes()
+    folding = _Folding(connection, table, key_columns, rules)
+    listed = _Hashes()  # folded, where the key is loose
+    exact = _Hashes() if folding.loose else listed
     problems = result.problems
     columns_read: dict[str, None] = {}
     let_go = [0, 0, 0]
@@ -224,8 +229,11 @@ def _sync(
             problems.extend(checked.problems)
             valid = replace(checked.valid, dataset=chunk_dataset)
             problems.extend(unknown_references(valid, references, lambda r: known[id(r)]))
-            keys = [key_of(row) for row in valid.rows]
-            listed.add({hash(key) for key in keys})
+            # Valid rows name their key (the check refuses a row without one).
+            keys = [key for key in map(key_of, valid.rows) if key is not None]
+            listed.add({folding.hash(key) for key in keys})
+            if exact is not listed:
+                exact.add({hash(key) for key in keys})
             part, found = plan_dataset(
                 connection,
                 valid,
@@ -257,12 +265,22 @@ def _sync(
             gc.collect(0)
         digest = chunks.digest
     every, repeated = listed.merged()
+    exactly = exact.merged()[0] if exact is not listed else every
+    rereading = _Rereading(dataset, table, rules, folding, base_dir, max_file_size)
     if repeated:
-        problems.extend(_duplicates(dataset, table, rules, repeated, base_dir, max_file_size))
+        problems.extend(_duplicates(rereading, repeated, problems))
     selected = list(columns_read) or list(key_columns)
     if (dataset.prune or audit) and not problems:
         _unlisted(
-            connection, plan, every, remembered, selected, references, write, let_go, problems
+            connection,
+            plan,
+            (exactly, every, rereading),
+            remembered,
+            selected,
+            references,
+            write,
+            let_go,
+            problems,
         )
     elif not dataset.prune:
         _note_null_keys(connection, plan)
@@ -349,9 +367,7 @@ class _Remembered:
     def owns(self, hashed: int) -> bool:
         return _contains(self.owned, hashed) and hashed not in self.shared
 
-    def for_rows(
-        self, rows: Sequence[Row], keys: Sequence[tuple[Any, ...] | None]
-    ) -> LastApplied | None:
+    def for_rows(self, rows: Sequence[Row], keys: Sequence[tuple[Any, ...]]) -> LastApplied | None:
         """The state's `LastApplied`, of ``rows`` only (``keys``: theirs, canonical)."""
         if self.last is None:
             return None
@@ -386,34 +402,102 @@ class _Hashes:
         return ordered, {a for a, b in itertools.pairwise(ordered) if a == b}
 
 
+class _Folding:
+    """How keys are hashed to be compared across chunks: exactly, or folded where loose."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        table: Table,
+        key_columns: tuple[str, ...],
+        rules: dict[str, ValueRule],
+    ) -> None:
+        self.connection = connection
+        self.key_columns = key_columns
+        self.loose = loose_key_columns(connection, table, key_columns)
+        self._at = {key_columns.index(name) for name in self.loose}
+        self._to_db = [rules[column].to_db for column in key_columns]
+
+    def hash(self, key: tuple[Any, ...]) -> int:
+        """The key's hash; of its folded form where a column compares loosely."""
+        if not self.loose:
+            return hash(key)
+        at = self._at
+        return hash(tuple(fold(part) if i in at else part for i, part in enumerate(key)))
+
+    def classes(self, rows: Iterable[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> KeyClasses:
+        """The database's verdict on keys (canonical, as written or stored) that fold alike."""
+        found = KeyClasses(
+            self.connection,
+            self.loose,
+            {name: self.key_columns.index(name) for name in self.loose},
+        )
+        found.add(rows)
+        return found
+
+    def raw(self, row: Row) -> tuple[Any, ...]:
+        """A file row's key as the database compares it."""
+        return tuple(
+            to_db(row.values[column])
+            for to_db, column in zip(self._to_db, self.key_columns, strict=True)
+        )
+
+
+@dataclass
+class _Rereading:
+    """The file read again for the few rows whose folded keys are wanted."""
+
+    dataset: Dataset
+    table: Table
+    rules: dict[str, ValueRule]
+    folding: _Folding
+    base_dir: Any
+    max_file_size: int
+
+    def rows(self, wanted: set[int]) -> list[tuple[Row, tuple[Any, ...]]]:
+        """The valid rows whose key's (folded) hash is ``wanted``, with their keys, in order."""
+        key_of = key_reader(self.dataset.key_columns, self.rules)
+        found = []
+        dataset, base_dir, size = self.dataset, self.base_dir, self.max_file_size
+        with csv_chunks(dataset, base_dir, size, None, CHUNK_ROWS) as chunks:
+            for chunk in chunks:
+                for row in check_file(chunk, self.table, self.rules).valid.rows:
+                    key = key_of(row)
+                    if key is not None and self.folding.hash(key) in wanted:
+                        found.append((row, key))
+        return found
+
+
 def _duplicates(
-    dataset: Dataset,
-    table: Table,
-    rules: dict[str, ValueRule],
-    repeated: set[int],
-    base_dir: Any,
-    max_file_size: int,
+    rereading: _Rereading, repeated: set[int], problems: Sequence[Problem]
 ) -> list[Problem]:
-    """Keys listed in two chunks, read the file again for: as the check names them."""
-    key_of = key_reader(dataset.key_columns, rules)
+    """Keys listed in two chunks, read the file again for: as the check and the planner name them.
+
+    A row whose position has a problem already (two rows of one chunk) is not named again.
+    """
+    dataset = rereading.dataset
+    named = {problem.position for problem in problems}
     first_of: dict[tuple[Any, ...], Row] = {}
-    problems: list[Problem] = []
-    with csv_chunks(dataset, base_dir, max_file_size, None, CHUNK_ROWS) as chunks:
-        for chunk in chunks:
-            for row in check_file(chunk, table, rules).valid.rows:
-                key = key_of(row)
-                if key is None or hash(key) not in repeated:
-                    continue
-                first = first_of.setdefault(key, row)
-                if first is not row:
-                    problems.append(duplicate_key_problem(row, first, dataset.key_columns))
-    return problems
+    found: list[Problem] = []
+    for row, key in rereading.rows(repeated):
+        first = first_of.setdefault(key, row)
+        if first is not row and row.position not in named:
+            found.append(duplicate_key_problem(row, first, dataset.key_columns))
+    folding = rereading.folding
+    if folding.loose and len(first_of) > 1:
+        classes = folding.classes((key, folding.raw(row)) for key, row in first_of.items())
+        first_of_class: dict[Any, Row] = {}
+        for key, row in first_of.items():
+            first = first_of_class.setdefault(classes.representative(key), row)
+            if first is not row and row.position not in named:
+                found.append(same_key_problem(row, first, dataset))
+    return found
 
 
 def _unlisted(
     connection: Connection,
     plan: DatasetPlan,
-    listed: array[int],
+    listed: tuple[array[int], array[int], _Rereading],
     remembered: _Remembered,
     selected: list[str],
     references: Sequence[ResolvedReference],
@@ -431,7 +515,13 @@ def _unlisted(
     prune_all = dataset.prune == "all"
     doomed: list[Any] = []
     kept = unkeyed = unreadable = unlisted = 0
+    exactly, folded, rereading = listed
+    folding = rereading.folding
     reading = with_own_rules(rules, list(references))
+    # Rows whose key folds like a key of the file without being one: the
+    # database says whether the two are one key (few, if any).
+    maybe: list[tuple[tuple[Any, ...], Any]] = []
+    unlisted_rows: list[tuple[tuple[Any, ...], Any]] = []
     for batch in rows_in_batches(connection, table, selected, reading, None):
         for row in with_natural_keys(batch, selected, list(references)):
             key = row[:width]
@@ -442,14 +532,31 @@ def _unlisted(
                 unreadable += 1
                 continue
             kept += 1
-            hashed = hash(tuple(c(v) for c, v in zip(canonicals, key, strict=True)))
-            if _contains(listed, hashed):
+            canonical = tuple(c(v) for c, v in zip(canonicals, key, strict=True))
+            if _contains(exactly, hash(canonical)):
                 continue
-            unlisted += 1
-            if not dataset.prune:
-                plan.unlisted.append(tuple(key))
-            elif prune_all or remembered.owns(hashed):
-                doomed.append(tuple(row))
+            if folding.loose and _contains(folded, folding.hash(canonical)):
+                maybe.append((canonical, row))
+                continue
+            unlisted_rows.append((canonical, row))
+    if maybe:
+        in_file = rereading.rows({folding.hash(canonical) for canonical, _ in maybe})
+        classes = folding.classes(
+            [(key, folding.raw(row)) for row, key in in_file]
+            + [(canonical, tuple(row[:width])) for canonical, row in maybe]
+        )
+        listed_classes = {classes.representative(key) for _, key in in_file}
+        unlisted_rows.extend(
+            (canonical, row)
+            for canonical, row in maybe
+            if classes.representative(canonical) not in listed_classes
+        )
+    for canonical, row in unlisted_rows:
+        unlisted += 1
+        if not dataset.prune:
+            plan.unlisted.append(tuple(row[:width]))
+        elif prune_all or remembered.owns(hash(canonical)):
+            doomed.append(tuple(row))
     null_key_notes(plan, unkeyed, unreadable)
     plan.unlisted.sort(key=key_label)
     if dataset.prune and remembered.last is None and not prune_all and unlisted:

@@ -11,13 +11,19 @@ times are of the measured work (interpreter start and imports excluded).
 
 - copy: ``COPY llm_node_configuration (...) FROM STDIN (FORMAT csv, HEADER)``
   of the file's bytes through psycopg, into the empty table: the floor;
-- read: `files.load_dataset` alone (the CSV reader; no database);
-- first: `alembic_datasync.sync` into the empty table, no state;
-- noop: the same sync again: the full plan (read, check, one SELECT of the
-  table, compare) finding nothing to do; it records the table's digests;
+- read: the CSV reader alone (`files.csv_chunks`), a chunk at a time as a
+  sync reads the file; no database;
+- whole: `alembic_datasync.sync` into the empty table, the file planned
+  whole (`chunked` switched off): how a CSV file was synced before chunks;
+- first: `alembic_datasync.sync` into the empty table, no state: a chunk of
+  10,000 rows at a time (`chunked`);
+- noop: the same sync again: the full plan (read, check, the table's rows
+  by key, compare) finding nothing to do; it records the table's digests;
 - shortcut: the same sync once more, as every later deploy with the file
   unchanged runs it: the state's digests match, nothing is parsed;
-- changed: one cell of one row changed in the file: the full plan and one UPDATE.
+- changed: one cell of one row changed in the file: the full plan and one UPDATE;
+- check: ``alembic datasync --check`` of that file (a dry run with the audit:
+  also the table's rows the file does not list), read-only.
 """
 
 from __future__ import annotations
@@ -40,8 +46,8 @@ from typing import Any
 import sqlalchemy as sa
 from node_data import COLUMNS, llm_nodes, metadata, node_row
 
-from alembic_datasync import Dataset, StateTables, sync
-from alembic_datasync.files import load_dataset
+from alembic_datasync import Dataset, StateTables, chunked, sync
+from alembic_datasync.files import DEFAULT_MAX_FILE_SIZE, csv_chunks
 from alembic_datasync.storage import history_table, state_table
 
 HERE = Path(__file__).resolve().parent
@@ -49,11 +55,13 @@ SCHEMA = "datasync_bench_csv"
 TABLE = llm_nodes.name
 CASES = {
     "copy": "COPY ... FROM STDIN (FORMAT csv) of the file (floor)",
-    "read": "the CSV reader alone (`files.load_dataset`), no database",
+    "read": "the CSV reader alone, 10,000 rows at a time as a sync reads them, no database",
+    "whole": "first sync into an empty table, planned whole (as before chunks: the baseline)",
     "first": "first sync into an empty table",
     "noop": "no-op resync (full plan; records the digests)",
     "shortcut": "no-op resync thereafter (digests match: no parse)",
     "changed": "resync, one cell changed (full plan, one UPDATE)",
+    "check": "`--check` of the file: the full plan with its audit, read-only",
 }
 
 
@@ -109,15 +117,27 @@ def case_copy(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def case_read(spec: dict[str, Any]) -> dict[str, Any]:
-    loaded = load_dataset(Dataset(spec["file"], table=TABLE, key="node_name"))
-    return {"rows": len(loaded.rows)}
+    dataset = Dataset(spec["file"], table=TABLE, key="node_name")
+    rows = 0
+    with csv_chunks(dataset, None, DEFAULT_MAX_FILE_SIZE, None, chunked.CHUNK_ROWS) as chunks:
+        for chunk in chunks:
+            rows += len(chunk.rows)
+    return {"rows": rows}
 
 
 def case_sync(spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["case"] == "whole":
+        chunked.streamable = lambda *args, **kwargs: False  # type: ignore[assignment]
+    check = spec["case"] == "check"
     engine = sa.create_engine(spec["url"])
     try:
         with engine.connect() as connection:
-            report = sync(connection, [Dataset(spec["file"], table=TABLE, key="node_name")])
+            report = sync(
+                connection,
+                [Dataset(spec["file"], table=TABLE, key="node_name")],
+                dry_run=check,
+                audit=check,
+            )
     finally:
         engine.dispose()
     (plan,) = report.datasets
@@ -163,10 +183,12 @@ def expect(case: str, result: dict[str, Any], size: int) -> None:
     wanted = {
         "copy": {"rows": size},
         "read": {"rows": size},
+        "whole": {"rows": size, "created": size},
         "first": {"rows": size, "created": size},
         "noop": {"rows": size, "created": 0, "updated": 0, "unchanged": size},
         "shortcut": {"rows": size, "created": 0, "updated": 0, "unchanged": size},
         "changed": {"rows": size, "created": 0, "updated": 1},
+        "check": {"rows": size, "created": 0, "updated": 0, "unchanged": size},
     }[case]
     wrong = {k: result.get(k) for k, v in wanted.items() if result.get(k) != v}
     if wrong:
@@ -231,11 +253,14 @@ def measure(args: argparse.Namespace, workdir: Path, database: Database) -> dict
         one("copy", base)
         one("read", base)
         database.empty_table()
+        one("whole", base)
+        database.empty_table()
         one("first", base)
         database.vacuum()
         one("noop", base)
         one("shortcut", base)
         one("changed", changed)
+        one("check", changed)
     return {
         "rows": args.rows,
         "bytes": base.stat().st_size,

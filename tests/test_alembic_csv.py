@@ -218,3 +218,52 @@ def test_validate_checks_a_csv_file_against_the_models(project: Project) -> None
         "  config/llm_nodes.csv:4:23: default_temperature expects a number, got 'hot'",
     ]
     assert project.has_table("llm_node_configuration") is False
+
+
+def node_records(count: int, *, changed: int | None = None) -> str:
+    """``count`` LLM nodes of the header's shape; node ``changed`` on another model."""
+    header = CSV.splitlines()[0]
+    records = [
+        f"node_{number:05d},{'qwen-32b' if number == changed else 'gpt-4o'},0.2,2000,false,"
+        f"Node {number},,,"
+        for number in range(count)
+    ]
+    return "\n".join([header, *records]) + "\n"
+
+
+def test_a_csv_file_of_several_chunks_is_written_a_chunk_at_a_time(project: Project) -> None:
+    logging_statements(project)
+    (project.folder / NODES_CSV).write_text(node_records(25_000), encoding="utf-8")
+    run = project.run("upgrade", "head")
+    assert run.returncode == 0, run.output
+    lines = run.datasync_lines()
+    assert lines[0] == SUMMARY + "25000 total, 25000 created, 0 updated, 0 unchanged"
+    assert lines[-1] == (
+        "  ... and 24,950 more changed rows (a CSV dataset planned in chunks lists its first "
+        "10,000)"
+    )
+    # 10,000 + 10,000 + 5,000 rows: one INSERT a chunk.
+    assert data_writes(run) == ["INSERT INTO"] * 3
+    assert project.query("SELECT count(*) FROM llm_node_configuration") == [(25_000,)]
+    (project.folder / NODES_CSV).write_text(node_records(25_000, changed=24_000))
+    again = project.run("upgrade", "head")
+    assert again.returncode == 0, again.output
+    assert again.datasync_lines() == [
+        SUMMARY + "25000 total, 0 created, 1 updated, 24999 unchanged",
+        "  ~ node_24000",
+        "      default_model: 'gpt-4o' -> 'qwen-32b'",
+    ]
+    assert data_writes(again) == ["UPDATE"]
+    # A key the file lists twice, in two chunks: nothing written, the line of each named.
+    twice = node_records(25_000).replace("node_20000,", "node_00007,")
+    (project.folder / NODES_CSV).write_text(twice, encoding="utf-8")
+    refused = project.run("-x", "datasync=strict", "upgrade", "head")
+    assert refused.returncode == 255, refused.output
+    assert refused.stdout.splitlines() == [
+        "FAILED: 1 problem in dataset files, nothing written:",
+        "  config/llm_nodes.csv:20002:1: duplicate key 'node_00007': first at line 9, again "
+        "at line 20002; remove one",
+    ]
+    assert project.query(
+        "SELECT default_model FROM llm_node_configuration WHERE node_name = 'node_24000'"
+    ) == [("qwen-32b",)]

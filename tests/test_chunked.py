@@ -283,3 +283,54 @@ def test_an_audit_in_chunks_lists_the_rows_and_values_the_sync_leaves_alone(
         "they are:",
         "      7: note = 'by hand'",
     ]
+
+
+def loose_codes(engine: sa.Engine) -> None:
+    """A table ``codes`` whose text key compares case-insensitively (`case_insensitive_key`)."""
+    from test_keys_collation import case_insensitive_key
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE codes (code {case_insensitive_key(engine)} PRIMARY KEY, "
+            "label VARCHAR(40) NOT NULL)"
+        )
+
+
+CODES = Dataset("codes.csv", table="codes", key="code")
+
+
+def codes_csv(codes: list[str]) -> str:
+    return "code,label\n" + "".join(f"{code},label of {code.lower()}\n" for code in codes)
+
+
+def test_keys_a_collation_calls_equal_in_two_chunks_are_one_key_to_the_sync(
+    engine: sa.Engine, tmp_path: Path, small_chunks: list[str]
+) -> None:
+    loose_codes(engine)
+    codes = ["a1", "a2", "a3", "b1", "b2", "b3", "c1"]
+    (tmp_path / "codes.csv").write_text(codes_csv(codes), encoding="utf-8")
+    with engine.connect() as connection:
+        sync(connection, [CODES], base_dir=tmp_path)
+    assert small_chunks == ["codes"]
+    # 'A2' in the third chunk is 'a2' of the first to the database: a problem, as planned whole.
+    (tmp_path / "codes.csv").write_text(codes_csv([*codes, "A2"]), encoding="utf-8")
+    with pytest.raises(InvalidDatasets) as raised, engine.connect() as connection:
+        sync(connection, [CODES], base_dir=tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "codes.csv:9:1: key 'A2' is the same key to the database as 'a2' at line 3 (the key "
+        "column compares them as equal, e.g. ignoring case, accents or trailing spaces); remove "
+        "one of the rows"
+    ]
+    # The file now spells b3 'B3' (one key to the database: the row stays) and drops c1.
+    pruned = Dataset("codes.csv", table="codes", key="code", prune=True)
+    (tmp_path / "codes.csv").write_text(
+        codes_csv(["a1", "a2", "a3", "b1", "b2", "B3"]), encoding="utf-8"
+    )
+    with engine.connect() as connection:
+        report = sync(connection, [pruned], base_dir=tmp_path)
+    assert report.summary_lines() == [
+        "datasync: codes (codes.csv): 6 total, 0 created, 0 updated, 6 unchanged, 1 deleted"
+    ]
+    with engine.connect() as connection:
+        left = connection.exec_driver_sql("SELECT code FROM codes ORDER BY code").all()
+    assert sorted(code.lower() for (code,) in left) == ["a1", "a2", "a3", "b1", "b2", "b3"]
