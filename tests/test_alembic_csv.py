@@ -239,7 +239,7 @@ def test_a_csv_file_of_several_chunks_is_written_a_chunk_at_a_time(project: Proj
     lines = run.datasync_lines()
     assert lines[0] == SUMMARY + "25000 total, 25000 created, 0 updated, 0 unchanged"
     assert lines[-1] == (
-        "  ... and 24,950 more changed rows (a CSV dataset planned in chunks lists its first "
+        "  ... and 24,900 more changed rows (a CSV dataset planned in chunks lists its first "
         "10,000)"
     )
     # 10,000 + 10,000 + 5,000 rows: one INSERT a chunk.
