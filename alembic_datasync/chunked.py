@@ -221,12 +221,15 @@ def _sync(
     problems = result.problems
     columns_read: dict[str, None] = {}
     let_go = [0, 0, 0]
+    seen: set[Problem] = set()
     with csv_chunks(dataset, base_dir, max_file_size, environment, CHUNK_ROWS) as chunks:
         for chunk in chunks:
             if dataset.secret_columns:
                 result.secrets |= chunk.secret_values()
             checked = check_file(chunk, table, rules)
-            problems.extend(checked.problems)
+            # A problem of the header or of the declaration: every chunk finds it again.
+            problems.extend(p for p in checked.problems if p not in seen)
+            seen.update(checked.problems)
             valid = replace(checked.valid, dataset=chunk_dataset)
             problems.extend(unknown_references(valid, references, lambda r: known[id(r)]))
             # Valid rows name their key (the check refuses a row without one).

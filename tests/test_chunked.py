@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from alembic_datasync import Dataset, InvalidDatasets, chunked, sync, sync_history, sync_record
+from alembic_datasync import (
+    ApplyFailed,
+    Dataset,
+    InvalidDatasets,
+    chunked,
+    sync,
+    sync_history,
+    sync_record,
+)
 from alembic_datasync.state import read_states, state_key
 from alembic_datasync.storage import StateTables
 
@@ -334,3 +342,56 @@ def test_keys_a_collation_calls_equal_in_two_chunks_are_one_key_to_the_sync(
     with engine.connect() as connection:
         left = connection.exec_driver_sql("SELECT code FROM codes ORDER BY code").all()
     assert sorted(code.lower() for (code,) in left) == ["a1", "a2", "a3", "b1", "b2", "b3"]
+
+
+def test_a_row_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_written(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE priced (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, "
+            "price NUMERIC(10, 2), CONSTRAINT price_not_negative CHECK (price >= 0))"
+        )
+    (tmp_path / "priced.csv").write_text(
+        csv_text(range(1, 11), price={9: "-1.00"}, note=False), encoding="utf-8"
+    )
+    with pytest.raises(ApplyFailed) as raised, engine.connect() as connection:
+        sync(connection, [Dataset("priced.csv", table="priced", key="id")], base_dir=tmp_path)
+    message = str(raised.value)
+    assert message.startswith(
+        "priced.csv:10:1: the database refused to insert row '9' of 'priced': "
+    ), message
+    assert message.endswith("; nothing was written"), message
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM priced").scalar() == 0
+
+
+def test_a_problem_of_the_header_is_named_once_not_once_a_chunk(
+    table: sa.Engine, tmp_path: Path
+) -> None:
+    text = csv_text(range(1, 11)).replace("id,name,price,note", "id,name,price,colour")
+    (tmp_path / "items.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidDatasets) as raised:
+        run(table, tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "items.csv:1:15: unknown column 'colour' for table 'items'"
+    ]
+
+
+def test_a_missing_file_is_the_warning_it_is_when_planned_whole(
+    table: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_chunks: list[str]
+) -> None:
+    in_chunks = run(table, tmp_path)
+    assert small_chunks == ["items"]
+    monkeypatch.setattr(chunked, "streamable", lambda *args, **kwargs: False)
+    whole = run(table, tmp_path)
+    assert in_chunks.render() == whole.render() == (
+        "datasync: warning: items.csv: dataset file for 'items' not found; create it, or fix the "
+        "path in the Dataset(...) declaration; table 'items' left unchanged"
+    )
+    with pytest.raises(InvalidDatasets) as raised:
+        run(table, tmp_path, strict=True)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "items.csv: dataset file for 'items' not found; create it, or fix the path in the "
+        "Dataset(...) declaration"
+    ]
