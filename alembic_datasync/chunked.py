@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, func, or_, select
 
 from .applied import FORMAT, AppliedRows, LastApplied
 from .check import check_file, duplicate_key_problem
@@ -51,7 +51,7 @@ from .matching import KeyClasses, fold, loose_key_columns
 from .planner import empty_file_problem, null_key_notes, plan_dataset, unowned_note
 from .plans import KEPT_CHANGES, DatasetPlan, RowChange
 from .readback import values_not_kept
-from .reading import rows_in_batches
+from .reading import by_keys, rows_in_batches
 from .references import (
     ResolvedReference,
     known_names,
@@ -65,9 +65,6 @@ from .writer import write_plans
 
 #: Rows of the file planned and written at a time.
 CHUNK_ROWS = 10_000
-
-#: Keys in one ``WHERE key IN (...)``: well under every database's limit of bound values.
-_KEYS_PER_SELECT = 2_000
 
 #: `plans.DatasetPlan.table_rows` of a chunk's plan: the check after writing
 #: reads a chunk's rows back by key, never the whole table.
@@ -247,7 +244,7 @@ def _sync(
                 audit=audit,
                 last=remembered.for_rows(valid.rows, keys),
                 references=references,
-                rows_where=_key_conditions(table, key_columns, rules, valid.rows),
+                rows_where=_key_conditions(connection, table, key_columns, rules, valid.rows),
             )
             problems.extend(found)
             if write and not problems and part.has_changes:
@@ -297,19 +294,16 @@ def _sync(
 
 
 def _key_conditions(
-    table: Table, key_columns: tuple[str, ...], rules: dict[str, ValueRule], rows: Sequence[Row]
+    connection: Connection,
+    table: Table,
+    key_columns: tuple[str, ...],
+    rules: dict[str, ValueRule],
+    rows: Sequence[Row],
 ) -> list[ColumnElement[bool]]:
     """The WHERE of each SELECT that reads the table's rows of ``rows``' keys."""
     steps = [(rules[column].to_db, column) for column in key_columns]
     keys = [tuple(to_db(row.values[column]) for to_db, column in steps) for row in rows]
-    conditions: list[ColumnElement[bool]] = []
-    for start in range(0, len(keys), _KEYS_PER_SELECT):
-        some = keys[start : start + _KEYS_PER_SELECT]
-        if len(key_columns) == 1:
-            conditions.append(table.c[key_columns[0]].in_([key[0] for key in some]))
-        else:
-            conditions.append(tuple_(*(table.c[c] for c in key_columns)).in_(some))
-    return conditions
+    return by_keys(connection, table, key_columns, keys)
 
 
 def _keep(plan: DatasetPlan, changes: list[RowChange], let_go: list[int]) -> None:

@@ -18,19 +18,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, tuple_
+from sqlalchemy import ColumnElement, Connection, Table
 
 from .column_types import Convert
 from .display import SECRET, show_value
 from .planner import PLAIN_TYPES
 from .plans import DatasetPlan, RowChange
-from .reading import rows_in_batches
+from .reading import by_keys, rows_in_batches
 from .references import read_names, with_natural_keys, with_own_rules
 from .reverts import DatabaseDefault
 from .tables import column_rules
-
-#: Keys per SELECT ... WHERE key IN (...), well under every database's limit of bound values.
-_CHUNK = 2_000
 
 
 def values_not_kept(connection: Connection, plans: Sequence[DatasetPlan]) -> list[str]:
@@ -83,7 +80,7 @@ def _plan_values_not_kept(
         if waiting.setdefault(key, index) != index:
             also.setdefault(key, []).append(index)
     found: list[tuple[int, str]] = []
-    for condition in _conditions(table, key_columns, written, plan):
+    for condition in _conditions(connection, table, key_columns, written, plan):
         for batch in rows_in_batches(connection, table, selected, reading, condition):
             for row in with_natural_keys(batch, selected, references):
                 key = key_of(row)
@@ -130,7 +127,11 @@ def _row_not_kept(
 
 
 def _conditions(
-    table: Table, key_columns: tuple[str, ...], written: list[RowChange], plan: DatasetPlan
+    connection: Connection,
+    table: Table,
+    key_columns: tuple[str, ...],
+    written: list[RowChange],
+    plan: DatasetPlan,
 ) -> Iterator[ColumnElement[bool] | None]:
     """The WHERE of each SELECT that reads ``written`` back: by key, or none at all.
 
@@ -141,12 +142,7 @@ def _conditions(
     if 2 * len(written) >= plan.table_rows + len(plan.creates):
         yield None
         return
-    for start in range(0, len(written), _CHUNK):
-        keys = [change.key for change in written[start : start + _CHUNK]]
-        if len(key_columns) == 1:
-            yield table.c[key_columns[0]].in_([key[0] for key in keys])
-        else:
-            yield tuple_(*(table.c[c] for c in key_columns)).in_(keys)
+    yield from by_keys(connection, table, key_columns, [change.key for change in written])
 
 
 def _key_reader(canonicals: list[Convert]) -> Callable[[Sequence[Any]], Any]:

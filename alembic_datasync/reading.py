@@ -19,8 +19,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, Text, cast, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import types as sqltypes
 from sqlalchemy.types import NullType
 
 from .column_types import ValueRule
@@ -50,6 +63,54 @@ def _select(
     """The SELECT of ``columns`` of the rows ``where`` selects (all: None)."""
     query = select(*selected(table, columns, rules))
     return query if where is None else query.where(where)
+
+
+#: Keys in one ``WHERE key IN (...)``: well under every database's limit of bound values.
+KEYS_PER_SELECT = 2_000
+
+#: Key column types whose values PostgreSQL reads from one array parameter as
+#: executemany would bind them one by one (no bind processing of their own).
+_ARRAY_KEY_TYPES = (
+    sqltypes.String,
+    sqltypes.Integer,
+    sqltypes.Numeric,
+    sqltypes.Date,
+    sqltypes.DateTime,
+    sqltypes.Uuid,
+)
+
+
+def by_keys(
+    connection: Connection,
+    table: Table,
+    key_columns: Sequence[str],
+    keys: Sequence[Sequence[Any]],
+) -> list[ColumnElement[bool]]:
+    """The WHERE of each SELECT that reads the rows of ``keys`` (as the table stores them).
+
+    On PostgreSQL, a key of one column of a plain type is one ``= ANY(:keys)``
+    with one array parameter, whatever the number of keys: compiled once and
+    sent as one value, not 2,000 placeholders a statement.  Elsewhere, IN
+    lists of `KEYS_PER_SELECT` keys.
+    """
+    if not keys:
+        return []
+    if len(key_columns) == 1:
+        column = table.c[key_columns[0]]
+        values = [key[0] for key in keys]
+        if connection.dialect.name == "postgresql" and isinstance(column.type, _ARRAY_KEY_TYPES):
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return [column == any_(bindparam("keys", values, type_=ARRAY(column.type)))]
+        return [
+            column.in_(values[start : start + KEYS_PER_SELECT])
+            for start in range(0, len(values), KEYS_PER_SELECT)
+        ]
+    columns = tuple_(*(table.c[name] for name in key_columns))
+    return [
+        columns.in_([tuple(key) for key in keys[start : start + KEYS_PER_SELECT]])
+        for start in range(0, len(keys), KEYS_PER_SELECT)
+    ]
 
 
 def read_rows(
