@@ -22,6 +22,7 @@ from alembic_datasync import (
     sync_history,
     sync_record,
 )
+from alembic_datasync.history import sync_lines
 from alembic_datasync.state import read_states, state_key
 from alembic_datasync.storage import StateTables
 
@@ -244,6 +245,10 @@ def test_a_large_plan_keeps_its_first_changes_and_counts_them_all(
     changes = whole.datasets[0].changes
     assert changes is not None
     assert [change.key for change in changes] == [(1,), (2,), (3,), (4,)]
+    assert sync_lines(whole)[-1] == (
+        "  ... and 6 more changed rows, not kept (a CSV dataset synced in chunks keeps its first "
+        "4 changes of a sync)"
+    )
     assert len(stored(table)) == 10
 
 
