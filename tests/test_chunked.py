@@ -390,13 +390,57 @@ def test_a_missing_file_is_the_warning_it_is_when_planned_whole(
     assert small_chunks == ["items"]
     monkeypatch.setattr(chunked, "streamable", lambda *args, **kwargs: False)
     whole = run(table, tmp_path)
-    assert in_chunks.render() == whole.render() == (
-        "datasync: warning: items.csv: dataset file for 'items' not found; create it, or fix the "
-        "path in the Dataset(...) declaration; table 'items' left unchanged"
+    assert (
+        in_chunks.render()
+        == whole.render()
+        == (
+            "datasync: warning: items.csv: dataset file for 'items' not found; create it, or fix the "
+            "path in the Dataset(...) declaration; table 'items' left unchanged"
+        )
     )
     with pytest.raises(InvalidDatasets) as raised:
         run(table, tmp_path, strict=True)
     assert [str(problem) for problem in raised.value.problems] == [
         "items.csv: dataset file for 'items' not found; create it, or fix the path in the "
         "Dataset(...) declaration"
+    ]
+
+
+def test_references_by_natural_key_to_a_table_no_dataset_fills_are_resolved_a_chunk_at_a_time(
+    engine: sa.Engine, tmp_path: Path, small_chunks: list[str]
+) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE providers (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, "
+            "CONSTRAINT providers_name UNIQUE (name))"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO providers (id, name) VALUES (1, 'openai'), (2, 'anthropic')"
+        )
+        connection.exec_driver_sql(
+            "CREATE TABLE models (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, "
+            "provider_id INTEGER REFERENCES providers (id))"
+        )
+    models = Dataset(
+        "models.csv", table="models", key="id", references={"provider_id": ("providers", "name")}
+    )
+    names = ["openai", "anthropic"] * 4
+    lines = [f"{number},model {number},{name}" for number, name in enumerate(names, 1)]
+    (tmp_path / "models.csv").write_text("id,name,provider_id\n" + "\n".join(lines) + "\n")
+    with engine.connect() as connection:
+        report = sync(connection, [models], base_dir=tmp_path)
+    assert small_chunks == ["models"]
+    assert report.summary_lines()[0].endswith("8 total, 8 created, 0 updated, 0 unchanged")
+    with engine.connect() as connection:
+        stored_ids = connection.exec_driver_sql(
+            "SELECT id, provider_id FROM models ORDER BY id"
+        ).all()
+    assert [provider for _, provider in stored_ids] == [1, 2] * 4
+    lines[6] = "7,model 7,opnai"
+    (tmp_path / "models.csv").write_text("id,name,provider_id\n" + "\n".join(lines) + "\n")
+    with pytest.raises(InvalidDatasets) as raised, engine.connect() as connection:
+        sync(connection, [models], base_dir=tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "models.csv:8:11: provider_id: no row of 'providers' has name 'opnai' (did you mean "
+        "'openai'?); add the row to 'providers' (or its dataset file), or fix the name"
     ]
