@@ -362,7 +362,19 @@ class _Remembered:
         )
 
     def owns(self, hashed: int) -> bool:
+        """Whether a key of this hash may be the file's (`exactly` makes sure)."""
         return _contains(self.owned, hashed) and hashed not in self.shared
+
+    def exactly(self, candidates: dict[tuple[Any, ...], Any]) -> list[Any]:
+        """The values of ``candidates`` (by canonical key) whose key the state holds."""
+        if not candidates or self.last is None:
+            return []
+        found = {
+            canonical
+            for canonical in map(self.canonical, (key for key, _ in self.last.rows.each_row()))
+            if canonical in candidates
+        }
+        return [row for canonical, row in candidates.items() if canonical in found]
 
     def for_rows(self, rows: Sequence[Row], keys: Sequence[tuple[Any, ...]]) -> LastApplied | None:
         """The state's `LastApplied`, of ``rows`` only (``keys``: theirs, canonical)."""
@@ -548,12 +560,18 @@ def _unlisted(
             for canonical, row in maybe
             if classes.representative(canonical) not in listed_classes
         )
+    owned: dict[tuple[Any, ...], Any] = {}
     for canonical, row in unlisted_rows:
         unlisted += 1
         if not dataset.prune:
             plan.unlisted.append(tuple(row[:width]))
-        elif prune_all or remembered.owns(hash(canonical)):
+        elif prune_all:
             doomed.append(tuple(row))
+        elif remembered.owns(hash(canonical)):
+            owned[canonical] = tuple(row)
+    # A hash the state holds may be another key's: only rows whose key the
+    # state holds exactly are deleted.
+    doomed.extend(remembered.exactly(owned))
     null_key_notes(plan, unkeyed, unreadable)
     plan.unlisted.sort(key=key_label)
     if dataset.prune and remembered.last is None and not prune_all and unlisted:

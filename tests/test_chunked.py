@@ -444,3 +444,19 @@ def test_references_by_natural_key_to_a_table_no_dataset_fills_are_resolved_a_ch
         "models.csv:8:11: provider_id: no row of 'providers' has name 'opnai' (did you mean "
         "'openai'?); add the row to 'providers' (or its dataset file), or fix the name"
     ]
+
+
+def test_pruning_deletes_only_rows_whose_key_the_state_holds_not_a_hash_alike(
+    table: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owned = Dataset("items.csv", table="items", key="id", prune=True)
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 8)), encoding="utf-8")
+    run(table, tmp_path, owned)
+    with table.begin() as connection:
+        connection.execute(items.insert().values(id=100, name="the application's"))
+    # As if the hash of every key were one the state holds (64-bit hashes of two keys alike).
+    monkeypatch.setattr(chunked._Remembered, "owns", lambda self, hashed: True)
+    (tmp_path / "items.csv").write_text(csv_text(range(1, 7)), encoding="utf-8")
+    report = run(table, tmp_path, owned)
+    assert report.summary_lines()[0].endswith("6 unchanged, 1 deleted")
+    assert sorted(stored(table)) == [1, 2, 3, 4, 5, 6, 100]
