@@ -159,7 +159,7 @@ def _plan(
     )
 
     reflected: dict[tuple[str | None, str], Table | None] = {}
-    streamed = _streamed(connection, datasets, reflected, base_dir) if stream else []
+    streamed = _streamed(connection, datasets, reflected, base_dir, max_file_size) if stream else []
     read = read_files(
         [d for d in datasets if not any(d is s for s in streamed)],
         base_dir,
@@ -277,6 +277,7 @@ def _streamed(
     datasets: Sequence[Dataset],
     reflected: dict[tuple[str | None, str], Table | None],
     base_dir: str | os.PathLike[str] | None,
+    max_file_size: int,
 ) -> list[Dataset]:
     """The datasets synced a chunk at a time (`chunked.streamable`): large CSV files."""
     from .files import is_csv
@@ -295,7 +296,9 @@ def _streamed(
     return [
         dataset
         for dataset, table in run
-        if streamable(connection, dataset, table, run, base_dir=base_dir)
+        if streamable(
+            connection, dataset, table, run, base_dir=base_dir, max_file_size=max_file_size
+        )
     ]
 
 

@@ -31,6 +31,9 @@ class CheckedFile:
 
     problems: list[Problem]
     valid: LoadedFile
+    #: The first row of each key the file names (rows whose other values have
+    #: problems too): what duplicates are found against.
+    keyed: dict[tuple[Any, ...], Row] = field(default_factory=dict)
 
 
 def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) -> CheckedFile:
@@ -109,8 +112,10 @@ def check_file(loaded: LoadedFile, table: Table, rules: dict[str, ValueRule]) ->
         if not unusable:
             valid.append(row)
     if not problems:
-        return CheckedFile([], loaded)
-    return CheckedFile(in_file_order(problems), LoadedFile(_without_prune(dataset), valid))
+        return CheckedFile([], loaded, first_row_of_key)
+    return CheckedFile(
+        in_file_order(problems), LoadedFile(_without_prune(dataset), valid), first_row_of_key
+    )
 
 
 def duplicate_key_problem(row: Row, first: Row, key_columns: tuple[str, ...]) -> Problem:

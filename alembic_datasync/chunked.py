@@ -33,7 +33,7 @@ import itertools
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,13 +45,13 @@ from .column_types import Unreadable, ValueRule
 from .dataset import Dataset
 from .encoding import PACKING, dumps, encode
 from .errors import DatasetFileMissing, Problem
-from .files import csv_chunks, is_csv
+from .files import DEFAULT_MAX_FILE_SIZE, csv_chunks, csv_columns, is_csv
 from .keys import key_label, key_reader, same_key_problem
 from .matching import KeyClasses, fold, loose_key_columns
 from .planner import empty_file_problem, null_key_notes, plan_dataset, unowned_note
 from .plans import KEPT_CHANGES, DatasetPlan, RowChange
 from .readback import values_not_kept
-from .reading import by_keys, rows_in_batches
+from .reading import by_keys, read_rows, rows_in_batches
 from .references import (
     ResolvedReference,
     known_names,
@@ -60,7 +60,14 @@ from .references import (
     with_own_rules,
 )
 from .rows import FileProblem, Row
-from .tables import UniqueKey, non_transactional_problem, referred_tables, self_references
+from .tables import (
+    UniqueKey,
+    column_rules,
+    non_transactional_problem,
+    referred_tables,
+    self_references,
+    unique_keys,
+)
 from .writer import write_plans
 
 #: Rows of the file planned and written at a time.
@@ -78,12 +85,15 @@ def streamable(
     run: Sequence[tuple[Dataset, Table | None]],
     *,
     base_dir: Any,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> bool:
     """Whether ``dataset`` is synced a chunk at a time (`sync_in_chunks`), not planned whole.
 
-    A CSV file whose table exists, has the key columns, compares them
-    exactly, refers to no row of itself and rolls back; that no other
-    dataset of the sync (``run``) shares, refers to or is referred to by.
+    A CSV file whose table exists, has the key columns (compared by a Python
+    rule, not by the database), refers to no row of itself and rolls back;
+    that no other dataset of the sync (``run``) shares, refers to or is
+    referred to by; and whose header writes no column of a unique key other
+    than the dataset's own.
     """
     if table is None or not is_csv(dataset.resolve(base_dir)):
         return False
@@ -108,7 +118,19 @@ def streamable(
             or mine in referred_tables(other_table)
         ):
             return False
-    return True
+    rules = column_rules(table, connection.dialect.name)
+    if any(rules[column].by_database for column in key_columns):
+        # Keys the database compares (no Python rule): a chunk's forms are its own.
+        return False
+    # A unique column the file writes, other than the key: a value may move from
+    # one row to another, which only the whole plan's order (deletes, then
+    # updates, then inserts) writes without a conflict.
+    written = set(csv_columns(dataset, base_dir, max_file_size))
+    key = frozenset(key_columns)
+    return not any(
+        unique.columns != key and unique.columns & written
+        for unique in unique_keys(table, connection)
+    )
 
 
 @dataclass
@@ -200,7 +222,6 @@ def _sync(
     key_of = key_reader(key_columns, rules)
     # Pruning is done once the whole file is known (`_prune`), never by a chunk.
     chunk_dataset = replace(dataset, prune=False, allow_empty=False)
-    remembered = _Remembered(last, key_columns, rules)
     known = {id(reference): known_names(reference, [], in_table=True) for reference in references}
     plan = DatasetPlan(
         dataset,
@@ -213,6 +234,17 @@ def _sync(
     )
     state = _StateText(key_columns)
     folding = _Folding(connection, table, key_columns, rules)
+    remembered = _Remembered(last, key_columns, rules, folding)
+
+    def stored_keys(values: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        """The keys the table stores for these keys (as written), by the database's compare."""
+        conditions = _key_conditions(connection, table, key_columns, rules, values)
+        return [
+            row
+            for condition in conditions
+            for row in read_rows(connection, table, list(key_columns), rules, condition)
+        ]
+
     listed = _Hashes()  # folded, where the key is loose
     exact = _Hashes() if folding.loose else listed
     problems = result.problems
@@ -231,9 +263,11 @@ def _sync(
             problems.extend(unknown_references(valid, references, lambda r: known[id(r)]))
             # Valid rows name their key (the check refuses a row without one).
             keys = [key for key in map(key_of, valid.rows) if key is not None]
-            listed.add({folding.hash(key) for key in keys})
+            # Every key the chunk names, also of rows with other problems (as the
+            # check finds a duplicate of a row with a bad value).
+            listed.add({folding.hash(key) for key in checked.keyed})
             if exact is not listed:
-                exact.add({hash(key) for key in keys})
+                exact.add({key_hash(key) for key in checked.keyed})
             part, found = plan_dataset(
                 connection,
                 valid,
@@ -242,9 +276,15 @@ def _sync(
                 unique=unique,
                 model_known=model_known,
                 audit=audit,
-                last=remembered.for_rows(valid.rows, keys),
+                last=remembered.for_rows(valid.rows, keys, stored_keys),
                 references=references,
-                rows_where=_key_conditions(connection, table, key_columns, rules, valid.rows),
+                rows_where=_key_conditions(
+                    connection,
+                    table,
+                    key_columns,
+                    rules,
+                    (tuple(row.values[column] for column in key_columns) for row in valid.rows),
+                ),
             )
             problems.extend(found)
             if write and not problems and part.has_changes:
@@ -293,17 +333,29 @@ def _sync(
     return result
 
 
+def key_hash(key: tuple[Any, ...]) -> int:
+    """A 64-bit hash of a canonical key, equal for equal keys.
+
+    `hash` itself, but for an integer, hashed by its digits: `hash` gives
+    -1 and -2 one hash, and n and n + 2**61 - 1, where these are two ids a
+    table may well hold; a text's hash is already SipHash.
+    """
+    if not any(type(part) is int for part in key):
+        return hash(key)
+    return hash(tuple(f"{part}\x00" if type(part) is int else part for part in key))
+
+
 def _key_conditions(
     connection: Connection,
     table: Table,
     key_columns: tuple[str, ...],
     rules: dict[str, ValueRule],
-    rows: Sequence[Row],
+    keys: Iterable[Sequence[Any]],
 ) -> list[ColumnElement[bool]]:
-    """The WHERE of each SELECT that reads the table's rows of ``rows``' keys."""
-    steps = [(rules[column].to_db, column) for column in key_columns]
-    keys = [tuple(to_db(row.values[column]) for to_db, column in steps) for row in rows]
-    return by_keys(connection, table, key_columns, keys)
+    """The WHERE of each SELECT that reads the table's rows of ``keys`` (as the file has them)."""
+    steps = [rules[column].to_db for column in key_columns]
+    stored = [tuple(to_db(part) for to_db, part in zip(steps, key, strict=True)) for key in keys]
+    return by_keys(connection, table, key_columns, stored)
 
 
 def _keep(plan: DatasetPlan, changes: list[RowChange], let_go: list[int]) -> None:
@@ -324,9 +376,16 @@ class _Remembered:
     """
 
     def __init__(
-        self, last: LastApplied | None, key_columns: tuple[str, ...], rules: dict[str, ValueRule]
+        self,
+        last: LastApplied | None,
+        key_columns: tuple[str, ...],
+        rules: dict[str, ValueRule],
+        folding: _Folding,
     ) -> None:
         self.known = last is not None and last.rows.key_columns == key_columns
+        self.folding = folding
+        #: Where the key compares loosely, the folded hash of each key owned.
+        self.folded: array[int] | None = None
         self.last = last if self.known else None
         self._key_rules = [rules[column] for column in key_columns]
         self._key_columns = key_columns
@@ -338,21 +397,29 @@ class _Remembered:
         if last is None or not self.known:
             return
         index: dict[tuple[str, ...], int] = {}
-        owned = _Hashes()
+        owned, folded = _Hashes(), _Hashes()
         run: list[int] = []
+        folds: list[int] = []
         for key, columns in last.rows.each_row():
             number = index.setdefault(columns, len(index))
-            hashed = hash(self.canonical(key))
+            canonical = self.canonical(key)
+            hashed = key_hash(canonical)
             if number != self.common:  # most rows write the columns the first one writes
                 self.other_set[hashed] = number
             run.append(hashed)
+            if folding.loose:
+                folds.append(folding.hash(canonical))
             if len(run) >= CHUNK_ROWS:
                 owned.add(run)
-                run = []
+                folded.add(folds)
+                run, folds = [], []
         owned.add(run)
+        folded.add(folds)
         self.sets = list(index)
         self.owned, _ = owned.merged()
-        self.shared = {hash(self.canonical(key)) for key in last.shared}
+        if folding.loose:
+            self.folded, _ = folded.merged()
+        self.shared = {key_hash(self.canonical(key)) for key in last.shared}
 
     def canonical(self, key: Sequence[Any]) -> tuple[Any, ...]:
         """A key as the state stores it (or as the file writes it), as the planner matches it."""
@@ -376,18 +443,42 @@ class _Remembered:
         }
         return [row for canonical, row in candidates.items() if canonical in found]
 
-    def for_rows(self, rows: Sequence[Row], keys: Sequence[tuple[Any, ...]]) -> LastApplied | None:
-        """The state's `LastApplied`, of ``rows`` only (``keys``: theirs, canonical)."""
+    def for_rows(
+        self,
+        rows: Sequence[Row],
+        keys: Sequence[tuple[Any, ...]],
+        stored_keys: Callable[[list[tuple[Any, ...]]], Iterable[Sequence[Any]]],
+    ) -> LastApplied | None:
+        """The state's `LastApplied`, of ``rows`` only (``keys``: theirs, canonical).
+
+        A row whose key the state holds spelled another way a loose collation
+        calls equal (``b3`` stored, ``B3`` in the file) is looked up by the
+        key the table stores for it (``stored_keys`` reads those of the keys
+        it is given, as written), as the state remembers it.
+        """
         if self.last is None:
             return None
         mine = AppliedRows(self._key_columns)
+        respelled: list[tuple[Any, ...]] = []
         for row, key in zip(rows, keys, strict=True):
-            hashed = hash(key)
-            if _contains(self.owned, hashed):
-                number = self.other_set.get(hashed, self.common)
-                value = tuple(row.values[column] for column in self._key_columns)
-                mine.rows.append((value, self.sets[number]))
+            value = tuple(row.values[column] for column in self._key_columns)
+            if (
+                not self._add(mine, key_hash(key), value)
+                and self.folded is not None
+                and _contains(self.folded, self.folding.hash(key))
+            ):
+                respelled.append(value)
+        if respelled:
+            for stored in stored_keys(respelled):
+                self._add(mine, key_hash(self.canonical(stored)), tuple(stored))
         return LastApplied(mine)
+
+    def _add(self, applied: AppliedRows, hashed: int, key: tuple[Any, ...]) -> bool:
+        if not _contains(self.owned, hashed):
+            return False
+        number = self.other_set.get(hashed, self.common)
+        applied.rows.append((key, self.sets[number]))
+        return True
 
 
 def _contains(ordered: array[int], value: int) -> bool:
@@ -430,9 +521,9 @@ class _Folding:
     def hash(self, key: tuple[Any, ...]) -> int:
         """The key's hash; of its folded form where a column compares loosely."""
         if not self.loose:
-            return hash(key)
+            return key_hash(key)
         at = self._at
-        return hash(tuple(fold(part) if i in at else part for i, part in enumerate(key)))
+        return key_hash(tuple(fold(part) if i in at else part for i, part in enumerate(key)))
 
     def classes(self, rows: Iterable[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> KeyClasses:
         """The database's verdict on keys (canonical, as written or stored) that fold alike."""
@@ -464,15 +555,13 @@ class _Rereading:
     max_file_size: int
 
     def rows(self, wanted: set[int]) -> list[tuple[Row, tuple[Any, ...]]]:
-        """The valid rows whose key's (folded) hash is ``wanted``, with their keys, in order."""
-        key_of = key_reader(self.dataset.key_columns, self.rules)
+        """The rows whose key's (folded) hash is ``wanted``, with their keys, in file order."""
         found = []
         dataset, base_dir, size = self.dataset, self.base_dir, self.max_file_size
         with csv_chunks(dataset, base_dir, size, None, CHUNK_ROWS) as chunks:
             for chunk in chunks:
-                for row in check_file(chunk, self.table, self.rules).valid.rows:
-                    key = key_of(row)
-                    if key is not None and self.folding.hash(key) in wanted:
+                for key, row in check_file(chunk, self.table, self.rules).keyed.items():
+                    if self.folding.hash(key) in wanted:
                         found.append((row, key))
         return found
 
@@ -523,7 +612,7 @@ def _unlisted(
     canonicals = [rules[column].canonical for column in key_columns]
     prune_all = dataset.prune == "all"
     doomed: list[Any] = []
-    kept = unkeyed = unreadable = unlisted = 0
+    unlisted = 0
     exactly, folded, rereading = listed
     folding = rereading.folding
     reading = with_own_rules(rules, list(references))
@@ -531,18 +620,26 @@ def _unlisted(
     # database says whether the two are one key (few, if any).
     maybe: list[tuple[tuple[Any, ...], Any]] = []
     unlisted_rows: list[tuple[tuple[Any, ...], Any]] = []
-    for batch in rows_in_batches(connection, table, selected, reading, None):
+    counted = [0, 0, 0]  # rows with a key, with a NULL in it, with one unreadable
+
+    def again() -> None:
+        """The table is read once more around a value the driver cannot read: all of it."""
+        counted[:] = [0, 0, 0]
+        maybe.clear()
+        unlisted_rows.clear()
+
+    for batch in rows_in_batches(connection, table, selected, reading, None, again=again):
         for row in with_natural_keys(batch, selected, list(references)):
             key = row[:width]
             if any(value is None for value in key):
-                unkeyed += 1
+                counted[1] += 1
                 continue
             if any(type(value) is Unreadable for value in key):
-                unreadable += 1
+                counted[2] += 1
                 continue
-            kept += 1
+            counted[0] += 1
             canonical = tuple(c(v) for c, v in zip(canonicals, key, strict=True))
-            if _contains(exactly, hash(canonical)):
+            if _contains(exactly, key_hash(canonical)):
                 continue
             if folding.loose and _contains(folded, folding.hash(canonical)):
                 maybe.append((canonical, row))
@@ -567,11 +664,12 @@ def _unlisted(
             plan.unlisted.append(tuple(row[:width]))
         elif prune_all:
             doomed.append(tuple(row))
-        elif remembered.owns(hash(canonical)):
+        elif remembered.owns(key_hash(canonical)):
             owned[canonical] = tuple(row)
     # A hash the state holds may be another key's: only rows whose key the
     # state holds exactly are deleted.
     doomed.extend(remembered.exactly(owned))
+    kept, unkeyed, unreadable = counted
     null_key_notes(plan, unkeyed, unreadable)
     plan.unlisted.sort(key=key_label)
     if dataset.prune and remembered.last is None and not prune_all and unlisted:

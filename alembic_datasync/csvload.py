@@ -416,6 +416,22 @@ class CsvChunks:
             yield chunk(rows, problems)
 
 
+def csv_header(file: IO[bytes], dataset: Dataset, max_record: int) -> list[str] | None:
+    """The column names the header of the CSV file open as ``file`` names; None without one.
+
+    Raises `FileProblem` as `read_csv` does, for a header that cannot be read.
+    """
+    shown = dataset.display_path
+    lines = _Lines(file, shown, max_record)
+    first = next(lines, None)
+    if first is None:
+        return None
+    cells = _record_cells(first[2], first[0], lines, shown, max_record)
+    if not any(cell for cell, _, _ in cells):
+        return None
+    return _header(cells, shown)
+
+
 def _header(cells: list[tuple[str | None, int, int]], path: str) -> list[str]:
     """The column names of the header, each once and none empty."""
     names: list[str] = []

@@ -152,6 +152,20 @@ def csv_chunks(
             raise _unreadable(dataset, exc) from None
 
 
+def csv_columns(
+    dataset: Dataset, base_dir: str | os.PathLike[str] | None, max_size: int
+) -> list[str]:
+    """The columns the header of ``dataset``'s CSV file names; none when it cannot be read
+    (reading the file says why)."""
+    from .csvload import csv_header
+
+    try:
+        with _opened(dataset, dataset.resolve(base_dir)) as file:
+            return csv_header(file, dataset, max_size) or []
+    except (DatasetFileMissing, FileProblem, OSError):
+        return []
+
+
 def _overlay_source(dataset: Dataset, path: Path, max_size: int, environment: str) -> bytes | None:
     """The bytes of ``dataset``'s overlay for ``environment``; None when it has none."""
     try:

@@ -16,7 +16,7 @@ and the plan shows its text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -164,16 +164,21 @@ def rows_in_batches(
     columns: Sequence[str],
     rules: dict[str, ValueRule],
     where: ColumnElement[bool] | None = None,
+    *,
+    again: Callable[[], None] | None = None,
 ) -> Iterator[Sequence[Sequence[Any]]]:
     """`read_rows` a batch at a time, so that the table's rows are never all held.
 
     Where the driver cannot read a value, every row is read again around it
     (`read_rows`) and comes as one more batch: rows of earlier batches come
-    twice, which a reader matching rows by key ignores.
+    twice, which a reader matching rows by key ignores, and a reader counting
+    them is told by ``again``, called before that batch.
     """
     try:
         yield from _batches(connection, _select(table, columns, rules, where))
     except _VALUE_ERRORS:
+        if again is not None:
+            again()
         yield read_rows(connection, table, columns, rules, where)
 
 

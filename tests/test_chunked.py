@@ -27,6 +27,7 @@ from alembic_datasync.state import read_states, state_key
 from alembic_datasync.storage import StateTables
 
 from conftest import StatementLog
+from databases import isolated_database
 
 metadata = sa.MetaData()
 items = sa.Table(
@@ -460,3 +461,164 @@ def test_pruning_deletes_only_rows_whose_key_the_state_holds_not_a_hash_alike(
     report = run(table, tmp_path, owned)
     assert report.summary_lines()[0].endswith("6 unchanged, 1 deleted")
     assert sorted(stored(table)) == [1, 2, 3, 4, 5, 6, 100]
+
+
+# -- the same outcome as planned whole ----------------------------------------------------
+#
+# ``mode`` "whole" switches `chunked` off (`chunked.streamable` says no): each case below runs
+# both ways, the chunked path against the whole-file plan (hash collisions of integer keys, a
+# unique column a row hands to another, a key PostgreSQL compares itself, a table read again
+# around an unreadable value, a key respelled under a loose collation, a duplicate of a row
+# with a bad value).
+
+
+@pytest.fixture(params=["chunks", "whole"])
+def mode(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, small_chunks: list[str]
+) -> str:
+    if request.param == "whole":
+        monkeypatch.setattr(chunked, "streamable", lambda *args, **kwargs: False)
+    return str(request.param)
+
+
+def write(base: Path, ids: list[int]) -> None:
+    lines = ["id,name"] + [f"{number},item {number}" for number in ids]
+    (base / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def rows_of(engine: sa.Engine, sql: str) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(sql)]
+
+
+def test_pruning_never_deletes_a_row_whose_key_hashes_like_one_the_file_wrote(
+    table: sa.Engine, tmp_path: Path, mode: str
+) -> None:
+    # hash(-1) == hash(-2) in CPython.
+    owned = Dataset("items.csv", table="items", key="id", prune=True)
+    write(tmp_path, [-1, 5])
+    run(table, tmp_path, owned)
+    with table.begin() as connection:  # the application's own row
+        connection.execute(items.insert().values(id=-2, name="the application's"))
+    write(tmp_path, [5])  # the file drops -1
+    run(table, tmp_path, owned)
+    assert sorted(stored(table)) == [-2, 5]
+
+
+def test_prune_all_deletes_a_row_whose_key_hashes_like_one_the_file_lists(
+    table: sa.Engine, tmp_path: Path, mode: str
+) -> None:
+    everything = Dataset("items.csv", table="items", key="id", prune="all")
+    with table.begin() as connection:
+        connection.execute(items.insert().values(id=-2, name="stale"))
+    write(tmp_path, [-1, 5])
+    run(table, tmp_path, everything)
+    assert sorted(stored(table)) == [-1, 5]
+
+
+def test_a_unique_value_that_moves_to_a_renumbered_row(
+    engine: sa.Engine, tmp_path: Path, mode: str, small_chunks: list[str]
+) -> None:
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE units (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, "
+            "CONSTRAINT units_name UNIQUE (name))"
+        )
+    units = Dataset("units.csv", table="units", key="id", prune=True)
+    (tmp_path / "units.csv").write_text("id,name\n1,kg\n", encoding="utf-8")
+    with engine.connect() as connection:
+        sync(connection, [units], base_dir=tmp_path)
+    # Renumbered: deleting 1 first frees 'kg' for 2, as the whole plan orders it.
+    (tmp_path / "units.csv").write_text("id,name\n2,kg\n", encoding="utf-8")
+    with engine.connect() as connection:
+        sync(connection, [units], base_dir=tmp_path)
+    assert rows_of(engine, "SELECT id, name FROM units") == [(2, "kg")]
+    assert small_chunks == []  # a unique column the file writes: planned whole
+
+
+def test_a_key_postgresql_compares_itself_is_never_pruned_as_unlisted(
+    tmp_path: Path, mode: str
+) -> None:
+    # INET has no Python rule: the database compares the file's values.
+    with isolated_database("postgresql", tmp_path) as url:
+        engine = sa.create_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql("CREATE TABLE nets (net INET PRIMARY KEY, note TEXT)")
+            nets = Dataset("nets.csv", table="nets", key="net", prune="all")
+            (tmp_path / "nets.csv").write_text("net,note\n10.0.0.1,a\n10.0.0.2,b\n")
+            with engine.connect() as connection:
+                report = sync(connection, [nets], base_dir=tmp_path)
+            assert report.summary_lines()[0].endswith(
+                "2 created, 0 updated, 0 unchanged, 0 deleted"
+            )
+            assert rows_of(engine, "SELECT count(*) FROM nets") == [(2,)]
+        finally:
+            engine.dispose()
+
+
+def test_an_audit_lists_a_row_once_when_the_table_is_read_again_around_a_bad_value(
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A DATE SQLite's driver cannot read, after more than a batch of the read.
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'unreadable.db'}")
+    monkeypatch.setattr(chunked, "CHUNK_ROWS", 1000)
+    names = [f"a{number:04}" for number in range(4200)]
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (name VARCHAR(20) PRIMARY KEY, v DATE)")
+        connection.exec_driver_sql("INSERT INTO t VALUES ('zzz', '2024-05-01')")
+        connection.exec_driver_sql(
+            "INSERT INTO t VALUES " + ",".join(f"('{n}', '2024-05-01')" for n in names[:-1])
+        )
+        connection.exec_driver_sql(f"INSERT INTO t VALUES ('{names[-1]}', 'yesterday')")
+    (tmp_path / "t.csv").write_text(
+        "name,v\n" + "".join(f"{name},2024-05-01\n" for name in names), encoding="utf-8"
+    )
+    with engine.connect() as connection:
+        report = sync(
+            connection,
+            [Dataset("t.csv", table="t", key="name")],
+            base_dir=tmp_path,
+            dry_run=True,
+            audit=True,
+        )
+    engine.dispose()
+    (plan,) = report.datasets
+    assert plan.unlisted == [("zzz",)]
+
+
+def test_a_key_respelled_under_a_loose_collation_still_reverts_what_the_file_dropped(
+    engine: sa.Engine, tmp_path: Path, mode: str, small_chunks: list[str]
+) -> None:
+    from test_keys_collation import case_insensitive_key
+
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE codes (code {case_insensitive_key(engine)} PRIMARY KEY, "
+            "label VARCHAR(40), note VARCHAR(40))"
+        )
+    codes = Dataset("codes.csv", table="codes", key="code")
+    (tmp_path / "codes.csv").write_text("code,label,note\na1,x,n\nb3,x,n\n", encoding="utf-8")
+    with engine.connect() as connection:
+        sync(connection, [codes], base_dir=tmp_path)
+    (tmp_path / "codes.csv").write_text("code,label\na1,x\nB3,x\n", encoding="utf-8")
+    with engine.connect() as connection:
+        report = sync(connection, [codes], base_dir=tmp_path)
+    assert report.summary_lines()[0].endswith("0 created, 2 updated, 0 unchanged")
+    assert rows_of(engine, "SELECT note FROM codes") == [(None,), (None,)]
+    assert small_chunks == ([] if mode == "whole" else ["codes", "codes"])
+
+
+def test_a_key_listed_again_after_a_row_with_a_bad_value_is_a_duplicate_too(
+    table: sa.Engine, tmp_path: Path, mode: str
+) -> None:
+    lines = ["id,name,price", "2,item 2,cheap"] + [f"{n},item {n},1.00" for n in range(3, 8)]
+    lines.append("2,item 2 again,1.00")
+    (tmp_path / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidDatasets) as raised:
+        run(table, tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        "items.csv:2:10: price expects a number of at most 8 digits before the decimal point "
+        "and 2 after it, got 'cheap'",
+        "items.csv:8:1: duplicate key '2': first at line 2, again at line 8; remove one",
+    ]
