@@ -14,7 +14,9 @@ found in the last chunk rolls back the first.
 
 What a chunk cannot see is why some datasets are planned whole, as before
 (`streamable`): rows that refer to rows of their own table, a table that
-another dataset of the sync fills or refers to.  Keys a collation compares
+another dataset of the sync fills or refers to, a unique column the file
+writes besides the key (whose values may move between rows only in the whole
+plan's order), a key only the database compares.  Keys a collation compares
 loosely (MariaDB's default, citext) are hashed folded (`matching.fold`:
 any two keys the database calls equal fold alike), and the few that fold
 alike across chunks are asked about, as the planner asks.  An audit
