@@ -15,9 +15,10 @@ found in the last chunk rolls back the first.
 What a chunk cannot see is why some datasets are planned whole, as before
 (`streamable`): rows that refer to rows of their own table, a table that
 another dataset of the sync fills or refers to, a unique column the file
-writes besides the key (whose values may move between rows only in the whole
-plan's order), a key only the database compares.  Keys a collation compares
-loosely (MariaDB's default, citext) are hashed folded (`matching.fold`:
+writes besides the key (whose values may move between rows only in the
+whole plan's order), a key only the database compares, or a floating-point
+one.  Keys a collation compares loosely (MariaDB's default, citext) are
+hashed folded (`matching.fold`:
 any two keys the database calls equal fold alike), and the few that fold
 alike across chunks are asked about, as the planner asks.  An audit
 (``--check``, ``--dry-run``) is planned in chunks too: each chunk's rows
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, func, or_, select
+from sqlalchemy import types as sqltypes
 
 from .applied import FORMAT, AppliedRows, LastApplied
 from .check import check_file, duplicate_key_problem
@@ -123,6 +125,10 @@ def streamable(
     rules = column_rules(table, connection.dialect.name)
     if any(rules[column].by_database for column in key_columns):
         # Keys the database compares (no Python rule): a chunk's forms are its own.
+        return False
+    if any(isinstance(table.c[column].type, sqltypes.Float) for column in key_columns):
+        # A REAL key never equals the file's number sent as a double (0.1 is not
+        # 0.1::real): the chunks' reads by key would find no row.
         return False
     # A unique column the file writes, other than the key: a value may move from
     # one row to another, which only the whole plan's order (deletes, then

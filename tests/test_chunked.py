@@ -622,3 +622,22 @@ def test_a_key_listed_again_after_a_row_with_a_bad_value_is_a_duplicate_too(
         "and 2 after it, got 'cheap'",
         "items.csv:8:1: duplicate key '2': first at line 2, again at line 8; remove one",
     ]
+
+
+def test_a_floating_point_key_matches_its_rows_again(
+    engine: sa.Engine, tmp_path: Path, mode: str, small_chunks: list[str]
+) -> None:
+    # PostgreSQL's REAL 0.1 is not the double 0.1 a read by key sends.
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE fk (k REAL PRIMARY KEY, v VARCHAR(10))")
+    (tmp_path / "fk.csv").write_text("k,v\n0.1,a\n0.2,b\n0.3,c\n0.4,d\n", encoding="utf-8")
+    floats = Dataset("fk.csv", table="fk", key="k")
+    with engine.connect() as connection:
+        sync(connection, [floats], base_dir=tmp_path)
+    with engine.connect() as connection:
+        again = sync(connection, [floats], base_dir=tmp_path)
+    assert again.summary_lines() == [
+        "datasync: fk (fk.csv): 4 total, 0 created, 0 updated, 4 unchanged"
+    ]
+    assert again.warnings == []
+    assert rows_of(engine, "SELECT count(*) FROM fk") == [(4,)]
