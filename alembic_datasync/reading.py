@@ -25,9 +25,12 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    and_,
     any_,
     bindparam,
     cast,
+    literal,
+    or_,
     select,
     tuple_,
     type_coerce,
@@ -38,6 +41,7 @@ from sqlalchemy.types import NullType
 
 from .column_types import ValueRule
 from .errors import DatasyncError
+from .tables import as_stored
 from .transaction import driver_autocommits
 
 #: What a driver or SQLAlchemy's result processing raises for a value it cannot convert.
@@ -95,20 +99,39 @@ def by_keys(
     """
     if not keys:
         return []
+    dialect = connection.dialect.name
     if len(key_columns) == 1:
         column = table.c[key_columns[0]]
         values = [key[0] for key in keys]
-        if connection.dialect.name == "postgresql" and isinstance(column.type, _ARRAY_KEY_TYPES):
+        if dialect == "postgresql" and isinstance(column.type, _ARRAY_KEY_TYPES):
             from sqlalchemy.dialects.postgresql import ARRAY
 
-            return [column == any_(bindparam("keys", values, type_=ARRAY(column.type)))]
+            array = as_stored(dialect, column, bindparam("keys", values, type_=ARRAY(column.type)))
+            return [column == any_(array)]
+    columns = [table.c[name] for name in key_columns]
+    if any(as_stored(dialect, column, column) is not column for column in columns):
+        # Values the database compares only once cast to the column's type (REAL).
         return [
-            column.in_(values[start : start + KEYS_PER_SELECT])
-            for start in range(0, len(values), KEYS_PER_SELECT)
+            or_(
+                *(
+                    and_(
+                        *(
+                            column == as_stored(dialect, column, literal(part, column.type))
+                            for column, part in zip(columns, key, strict=True)
+                        )
+                    )
+                    for key in keys[start : start + KEYS_PER_SELECT]
+                )
+            )
+            for start in range(0, len(keys), KEYS_PER_SELECT)
         ]
-    columns = tuple_(*(table.c[name] for name in key_columns))
+    if len(columns) == 1:
+        return [
+            columns[0].in_([key[0] for key in keys[start : start + KEYS_PER_SELECT]])
+            for start in range(0, len(keys), KEYS_PER_SELECT)
+        ]
     return [
-        columns.in_([tuple(key) for key in keys[start : start + KEYS_PER_SELECT]])
+        tuple_(*columns).in_([tuple(key) for key in keys[start : start + KEYS_PER_SELECT]])
         for start in range(0, len(keys), KEYS_PER_SELECT)
     ]
 

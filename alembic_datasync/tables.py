@@ -7,8 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, UUID, Connection, MetaData, Table, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    UUID,
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    cast,
+    text,
+)
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import types as sqltypes
 from sqlalchemy.types import NullType
 
 from .column_types import ValueRule, rule_for
@@ -321,3 +333,16 @@ def non_transactional_problem(dataset: Dataset, table: Table) -> Problem | None:
         f"sync refused half-way would leave part of the file written, so nothing is synced "
         f"into it; convert it in a migration (ALTER TABLE {table.name} ENGINE=InnoDB)",
     )
+
+
+def as_stored(dialect: str, column: Column[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``value`` (a bound key value) as ``column`` compares it, where the database would not.
+
+    PostgreSQL compares a ``REAL`` column with a bound Python float as two
+    doubles: the stored 0.1 (a single's 0.10000000149...) is then no row's
+    0.1, and an UPDATE or DELETE by such a key finds nothing.  Cast to the
+    column's type, the value is rounded as the stored one was.
+    """
+    if dialect == "postgresql" and isinstance(column.type, sqltypes.Float):
+        return cast(value, column.type)
+    return value

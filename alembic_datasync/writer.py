@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     MetaData,
     Table,
     and_,
     bindparam,
     select,
-    tuple_,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import types as sqltypes
@@ -37,9 +37,10 @@ from .errors import ApplyFailed
 from .model import ModelDefaultFailed, generated_value, python_generated
 from .order import delete_levels, insert_levels, step_order
 from .plans import DatasetPlan, RowChange
+from .reading import by_keys
 from .references import MissingReference, read_ids
 from .reverts import DatabaseDefault
-from .tables import UniqueKey, conflict_target
+from .tables import UniqueKey, as_stored, conflict_target
 from .transaction import unit_of_work
 
 # Keeps the bound parameters of one DELETE ... IN (...) well under every
@@ -480,7 +481,7 @@ def _update(connection: Connection, plan: DatasetPlan, changes: list[RowChange])
                 continue
         statement = (
             table.update()
-            .where(and_(*(table.c[k] == bindparam(f"_ds_key_{i}") for i, k in enumerate(key))))
+            .where(_by_key(connection, table, key))
             .values({table.c[c]: bindparam(f"_ds_new_{i}") for i, c in enumerate(columns)})
         )
         params = []
@@ -507,11 +508,7 @@ def _update_with_defaults(
         else bindparam(f"_ds_new_{i}")
         for i, c in enumerate(first)
     }
-    statement = (
-        table.update()
-        .where(and_(*(table.c[k] == bindparam(f"_ds_key_{i}") for i, k in enumerate(key))))
-        .values(values)
-    )
+    statement = table.update().where(_by_key(connection, table, key)).values(values)
     params = []
     for change in group:
         param = {f"_ds_key_{i}": value for i, value in enumerate(change.key)}
@@ -569,13 +566,20 @@ def _staged(
     return stage
 
 
+def _by_key(connection: Connection, table: Table, key: tuple[str, ...]) -> ColumnElement[bool]:
+    """The WHERE of an executemany UPDATE by key: ``_ds_key_0``, ``_ds_key_1``... bound."""
+    dialect = connection.dialect.name
+    return and_(
+        *(
+            table.c[k] == as_stored(dialect, table.c[k], bindparam(f"_ds_key_{i}"))
+            for i, k in enumerate(key)
+        )
+    )
+
+
 def _delete(connection: Connection, plan: DatasetPlan, changes: list[RowChange]) -> None:
     table, key = plan.table, plan.dataset.key_columns
-    columns = [table.c[k] for k in key]
     for start in range(0, len(changes), _DELETE_CHUNK):
         chunk = changes[start : start + _DELETE_CHUNK]
-        if len(columns) == 1:
-            condition = columns[0].in_([change.key[0] for change in chunk])
-        else:
-            condition = tuple_(*columns).in_([change.key for change in chunk])
-        connection.execute(table.delete().where(condition))
+        for condition in by_keys(connection, table, key, [change.key for change in chunk]):
+            connection.execute(table.delete().where(condition))

@@ -616,3 +616,31 @@ def test_a_column_of_mixed_kinds_is_read_as_the_driver_gives_it(
         (1.0, float),
         (1, int),
     ]
+
+
+def test_a_real_key_is_updated_and_deleted_by_the_value_the_table_stores(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    """PostgreSQL compares a REAL key with a bound float as two doubles: 0.3 would be no
+    row's 0.3, and the UPDATE and DELETE by key would find nothing."""
+    execute(engine, "CREATE TABLE fk (k REAL PRIMARY KEY, v VARCHAR(10))")
+    floats = Dataset("fk.yaml", table="fk", key="k", prune=True)
+
+    def sync_values(values: dict[str, str]) -> SyncReport:
+        (tmp_path / "fk.yaml").write_text(
+            "".join(f"- k: {k}\n  v: {v}\n" for k, v in values.items()), encoding="utf-8"
+        )
+        with engine.connect() as connection:
+            return sync(connection, [floats], base_dir=tmp_path)
+
+    sync_values({f"0.{i}": "a" for i in range(1, 10)})
+    report = sync_values({f"0.{i}": "z" if i == 3 else "a" for i in range(1, 9)})
+    assert report.summary_lines() == [
+        "datasync: fk (fk.yaml): 8 total, 0 created, 1 updated, 7 unchanged, 1 deleted"
+    ]
+    assert report.warnings == []
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT v FROM fk ORDER BY k").all()
+    assert [v for (v,) in rows] == ["a", "a", "z", "a", "a", "a", "a", "a"]
+    again = sync_values({f"0.{i}": "z" if i == 3 else "a" for i in range(1, 9)})
+    assert not again.has_changes
