@@ -228,7 +228,7 @@ def _sync(
 ) -> Streamed:
     key_columns = dataset.key_columns
     key_of = key_reader(key_columns, rules)
-    # Pruning is done once the whole file is known (`_prune`), never by a chunk.
+    # Pruning is done once the whole file is known (`_unlisted`), never by a chunk.
     chunk_dataset = replace(dataset, prune=False, allow_empty=False)
     known = {id(reference): known_names(reference, [], in_table=True) for reference in references}
     plan = DatasetPlan(
@@ -299,7 +299,6 @@ def _sync(
                 part.table_rows = _WHOLE_TABLE_NEVER
                 write_plans(connection, [part])
                 result.warnings.extend(values_not_kept(connection, [part]))
-            plan.rules = part.rules
             plan.total += part.total
             plan.unchanged += part.unchanged
             _keep(plan, part.creates + part.updates, let_go)
