@@ -103,11 +103,15 @@ def by_keys(
     if len(key_columns) == 1:
         column = table.c[key_columns[0]]
         values = [key[0] for key in keys]
-        if dialect == "postgresql" and isinstance(column.type, _ARRAY_KEY_TYPES):
+        if (
+            dialect == "postgresql"
+            and isinstance(column.type, _ARRAY_KEY_TYPES)
+            # A REAL is compared cast (below); SQLAlchemy 2.0's Float is a Numeric.
+            and not isinstance(column.type, sqltypes.Float)
+        ):
             from sqlalchemy.dialects.postgresql import ARRAY
 
-            array = as_stored(dialect, column, bindparam("keys", values, type_=ARRAY(column.type)))
-            return [column == any_(array)]
+            return [column == any_(bindparam("keys", values, type_=ARRAY(column.type)))]
     columns = [table.c[name] for name in key_columns]
     if any(as_stored(dialect, column, column) is not column for column in columns):
         # Values the database compares only once cast to the column's type (REAL).
