@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Table
 
 from .applied import LastApplied
 from .collector import collector_paused
-from .dataset import Dataset
+from .dataset import Dataset, table_of
 from .display import redact_problems
 from .errors import InvalidDatasets, Position, Problem, in_file_order
 from .files import DEFAULT_MAX_FILE_SIZE, read_files
@@ -149,9 +149,8 @@ def _plan(
         return SyncReport([], [])  # each was replayed from the state
     from .check import check_file
     from .planner import plan_dataset
-    from .references import database_tables, load_names, resolve_references, with_natural_rules
+    from .references import load_names
     from .tables import (
-        column_rules,
         missing_table_problem,
         non_transactional_problem,
         reflect_table,
@@ -168,7 +167,6 @@ def _plan(
     )
     problems: list[Problem] = []
     warnings: list[str] = []
-    dialect = connection.dialect.name
     ready: list[tuple[LoadedFile, Table, dict[str, ValueRule], bool, list[ResolvedReference]]] = []
     remembered: list[LastApplied | None] = []
     files = read.usable(
@@ -179,7 +177,7 @@ def _plan(
         ),
     )
     for file in files:
-        where = (file.dataset.schema, file.dataset.table)
+        where = table_of(file.dataset)
         if where not in reflected:
             reflected[where] = reflect_table(connection, file.dataset)
         table = reflected[where]
@@ -187,17 +185,10 @@ def _plan(
             problems.append(missing_table_problem(file.dataset, "in the database"))
             problems.extend(file.problems)
             continue
-        dataset = file.dataset
-        model = dataset.model
-        if model is None:
-            model = model_in_metadata(metadata, dataset.table, dataset.schema)
-        if model is not None:
-            carry_model_defaults(table, model, connection.dialect)
-        references, unresolved = resolve_references(
-            dataset, table, database_tables(connection, table.metadata), dialect
+        model_known, references, unresolved, rules = _as_written(
+            connection, file.dataset, table, metadata
         )
         problems.extend(unresolved)
-        rules = with_natural_rules(column_rules(table, dialect), references)
         checked = check_file(file, table, rules)
         problems.extend(checked.problems)
         added = added_row_problems(checked.valid, table, environment)
@@ -208,7 +199,7 @@ def _plan(
             checked.valid.rows = [r for r in checked.valid.rows if r.position not in flagged]
         # The valid rows are planned even when there are problems: what only
         # planning finds (a new row leaving out a NOT NULL column) joins the report.
-        ready.append((checked.valid, table, rules, model is not None, references))
+        ready.append((checked.valid, table, rules, model_known, references))
         remembered.append(memory.get(id(file.dataset)))
     plans = []
     load_names(connection, [r for *_, references in ready for r in references])
@@ -240,7 +231,7 @@ def _plan(
     secrets: set[str] = set()
     for dataset in streamed:
         # Planned and, unless a problem was found already, written a chunk at a time.
-        table = reflected[(dataset.schema, dataset.table)]
+        table = reflected[table_of(dataset)]
         assert table is not None
         done = _sync_in_chunks(
             connection,
@@ -289,7 +280,7 @@ def _streamed(
 
     run = []
     for dataset in datasets:
-        where = (dataset.schema, dataset.table)
+        where = table_of(dataset)
         if where not in reflected:
             reflected[where] = reflect_table(connection, dataset)
         run.append((dataset, reflected[where]))
@@ -311,9 +302,35 @@ def _sync_in_chunks(
     **options: Any,
 ) -> Streamed:
     """`chunked.sync_in_chunks` of ``dataset``, its rules and references found as `_plan` does."""
-    from .chunked import sync_in_chunks
-    from .references import database_tables, load_names, resolve_references, with_natural_rules
-    from .tables import column_rules, unique_keys
+    from .chunked import Streamed, sync_in_chunks
+    from .references import load_names
+    from .tables import unique_keys
+
+    model_known, references, unresolved, rules = _as_written(connection, dataset, table, metadata)
+    if unresolved:
+        return Streamed(None, list(unresolved))
+    load_names(connection, references)
+    return sync_in_chunks(
+        connection,
+        dataset,
+        table,
+        rules,
+        references,
+        unique=unique_keys(table, connection),
+        model_known=model_known,
+        last=last,
+        **options,
+    )
+
+
+def _as_written(
+    connection: Connection, dataset: Dataset, table: Table, metadata: Metadata | None
+) -> tuple[bool, list[ResolvedReference], list[Problem], dict[str, ValueRule]]:
+    """``table`` as ``dataset`` writes it: the model's defaults carried onto it (True: a model
+    was found), its references by natural key (and the problems of those not found), and
+    each column's rule."""
+    from .references import database_tables, resolve_references, with_natural_rules
+    from .tables import column_rules
 
     dialect = connection.dialect.name
     model = dataset.model
@@ -324,22 +341,11 @@ def _sync_in_chunks(
     references, unresolved = resolve_references(
         dataset, table, database_tables(connection, table.metadata), dialect
     )
-    if unresolved:
-        from .chunked import Streamed
-
-        return Streamed(None, list(unresolved))
-    load_names(connection, references)
-    rules = with_natural_rules(column_rules(table, dialect), references)
-    return sync_in_chunks(
-        connection,
-        dataset,
-        table,
-        rules,
+    return (
+        model is not None,
         references,
-        unique=unique_keys(table, connection),
-        model_known=model is not None,
-        last=last,
-        **options,
+        list(unresolved),
+        with_natural_rules(column_rules(table, dialect), references),
     )
 
 
@@ -355,11 +361,11 @@ def _unknown_references(
 
         def known(reference: ResolvedReference) -> dict[Any, Any]:
             where = (reference.declared.schema, reference.declared.table)
-            files = [file for file, *_ in ready if _table_of(file.dataset) == where]
+            files = [file for file, *_ in ready if table_of(file.dataset) == where]
             leaving = [
                 change.key[0]
                 for plan in plans
-                if _table_of(plan.dataset) == where
+                if table_of(plan.dataset) == where
                 and plan.dataset.key_columns == (reference.natural_key,)
                 for change in plan.deletes
             ]
@@ -386,15 +392,11 @@ def _unknown_in_files(
 
         def known(reference: ResolvedReference) -> dict[Any, Any] | None:
             where = (reference.declared.schema, reference.declared.table)
-            of_table = [file for file in files if _table_of(file.dataset) == where]
+            of_table = [file for file in files if table_of(file.dataset) == where]
             return known_names(reference, of_table, in_table=False)
 
         problems.extend(unknown_references(valid, references, known))
     return problems
-
-
-def _table_of(dataset: Dataset) -> tuple[str | None, str]:
-    return (dataset.schema, dataset.table)
 
 
 def apply(

@@ -219,6 +219,11 @@ class Dataset:
         return Path(base_dir if base_dir is not None else os.getcwd()) / path
 
 
+def table_of(dataset: Dataset) -> tuple[str | None, str]:
+    """Where ``dataset`` writes: (schema, table), as datasets of one table are grouped."""
+    return (dataset.schema, dataset.table)
+
+
 def _references(
     table: str, declared: Mapping[str, ReferenceTarget] | Sequence[Reference]
 ) -> tuple[Reference, ...]:
