@@ -17,7 +17,7 @@ key classes, never by Python equality alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,15 +94,7 @@ class AppliedRows:
     def document(self) -> dict[str, Any]:
         """The rows as compact JSON data: each distinct column set once, rows pointing at it."""
         sets: dict[tuple[str, ...], int] = {}
-        if len(self.key_columns) == 1:  # most datasets: the same rows, without a loop a row
-            rows = [
-                [encode(key[0]), sets.setdefault(columns, len(sets))] for key, columns in self.rows
-            ]
-        else:
-            rows = [
-                [*(encode(part) for part in key), sets.setdefault(columns, len(sets))]
-                for key, columns in self.rows
-            ]
+        rows = encoded_rows(self.rows, sets)
         return {
             "format": FORMAT,
             "key": list(self.key_columns),
@@ -136,6 +128,17 @@ class AppliedRows:
             (tuple(decode(part) for part in row[:width]), sets[row[width]]) for row in data["rows"]
         ]
         return cls(key_columns, rows)
+
+
+def encoded_rows(rows: Iterable[Written], sets: dict[tuple[str, ...], int]) -> list[list[Any]]:
+    """Rows as a `AppliedRows.document` holds them: the key's parts encoded, then the number of
+    the row's column set in ``sets`` (each new set numbered as it is first seen)."""
+    found: list[list[Any]] = []
+    for key, columns in rows:
+        number = sets.setdefault(columns, len(sets))
+        # Most keys are one column: no generator a row.
+        found.append([encode(key[0]), number] if len(key) == 1 else [*map(encode, key), number])
+    return found
 
 
 _DECODER = json.JSONDecoder()

@@ -43,11 +43,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, func, or_, select
 from sqlalchemy import types as sqltypes
 
-from .applied import FORMAT, AppliedRows, LastApplied
+from .applied import FORMAT, AppliedRows, LastApplied, encoded_rows
 from .check import check_file, duplicate_key_problem
 from .column_types import Unreadable, ValueRule
-from .dataset import Dataset
-from .encoding import PACKING, dumps, encode
+from .dataset import Dataset, table_of
+from .encoding import PACKING, dumps
 from .errors import DatasetFileMissing, Problem
 from .files import DEFAULT_MAX_FILE_SIZE, csv_chunks, csv_columns, is_csv
 from .keys import key_label, key_reader, same_key_problem
@@ -366,13 +366,18 @@ def _key_conditions(
 
 
 def _keep(plan: DatasetPlan, changes: list[RowChange], let_go: list[int]) -> None:
-    """The first `KEPT_CHANGES` changes (file order) into ``plan``; the others counted."""
-    room = KEPT_CHANGES - len(plan.creates) - len(plan.updates) - len(plan.deletes)
+    """The first `KEPT_CHANGES` changes (file order; deletes as they come) into ``plan``;
+    the others counted in ``let_go`` (creates, updates, deletes)."""
+    room = max(KEPT_CHANGES - len(plan.creates) - len(plan.updates) - len(plan.deletes), 0)
     changes.sort(key=lambda change: change.position.line if change.position else 0)
-    for change in changes[: max(room, 0)]:
-        (plan.creates if change.action == "create" else plan.updates).append(change)
-    for change in changes[max(room, 0) :]:
-        let_go[0 if change.action == "create" else 1] += 1
+    kept = {"create": plan.creates, "update": plan.updates, "delete": plan.deletes}
+    for change in changes[:room]:
+        kept[change.action].append(change)
+    for change in changes[room:]:
+        let_go[_ACTIONS.index(change.action)] += 1
+
+
+_ACTIONS = ("create", "update", "delete")
 
 
 class _Remembered:
@@ -694,9 +699,7 @@ def _unlisted(
             part.deletes.append(RowChange("delete", db_key, key_label(db_key), values))
         if write:
             write_plans(connection, [part])
-        room = max(KEPT_CHANGES - len(plan.creates) - len(plan.updates) - len(plan.deletes), 0)
-        plan.deletes.extend(part.deletes[:room])
-        let_go[2] += len(part.deletes[room:])
+        _keep(plan, part.deletes, let_go)
 
 
 def _note_null_keys(connection: Connection, plan: DatasetPlan) -> None:
@@ -729,11 +732,7 @@ class _StateText:
         self._packed.append(self._packer.compress(data))
 
     def add(self, rows: Iterable[tuple[tuple[Any, ...], tuple[str, ...]]]) -> None:
-        sets = self.sets
-        encoded = [
-            [*(encode(part) for part in key), sets.setdefault(columns, len(sets))]
-            for key, columns in rows
-        ]
+        encoded = encoded_rows(rows, self.sets)
         if encoded:
             self._add(("" if self._first else ",") + dumps(encoded)[1:-1])
             self._first = False
@@ -743,8 +742,3 @@ class _StateText:
         self._add(f'],"sets":{dumps([list(c) for c in self.sets])}}}')
         self._packed.append(self._packer.flush())
         return self._digest.hexdigest(), base64.b64encode(b"".join(self._packed)).decode("ascii")
-
-
-def table_of(dataset: Dataset) -> tuple[str | None, str]:
-    """Where ``dataset`` writes: (schema, table)."""
-    return (dataset.schema, dataset.table)

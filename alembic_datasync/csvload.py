@@ -309,14 +309,7 @@ def read_csv(file: IO[bytes], path: Path, dataset: Dataset, max_record: int) -> 
     problem of that row.
     """
     reading = CsvChunks(file, path, dataset, max_record, rows=None)
-    whole: LoadedFile | None = None
-    for chunk in reading:
-        if whole is None:
-            whole = chunk
-        else:  # pragma: no cover - one chunk when rows=None
-            whole.rows.extend(chunk.rows)
-            whole.problems.extend(chunk.problems)
-    assert whole is not None
+    (whole,) = reading  # one chunk of every row
     whole.source_digest = reading.digest
     return whole
 
