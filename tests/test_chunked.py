@@ -89,6 +89,13 @@ def run(engine: sa.Engine, base: Path, dataset: Dataset = ITEMS, **options: Any)
         return sync(connection, [dataset], base_dir=base, **options)
 
 
+def refused(engine: sa.Engine, base: Path, dataset: Dataset = ITEMS, **options: Any) -> list[str]:
+    """The problems a sync of ``dataset`` is refused with, as printed."""
+    with pytest.raises(InvalidDatasets) as raised:
+        run(engine, base, dataset, **options)
+    return [str(problem) for problem in raised.value.problems]
+
+
 def test_a_file_of_four_chunks_is_written_a_chunk_at_a_time_then_plans_nothing(
     table: sa.Engine, tmp_path: Path, statements: StatementLog, small_chunks: list[str]
 ) -> None:
@@ -125,9 +132,7 @@ def test_a_key_two_chunks_list_is_a_problem_and_nothing_is_written(
 ) -> None:
     text = csv_text(range(1, 11)).replace("9,item 9,", "2,item 9,")
     (tmp_path / "items.csv").write_text(text, encoding="utf-8")
-    with pytest.raises(InvalidDatasets) as raised:
-        run(table, tmp_path)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(table, tmp_path) == [
         "items.csv:10:1: duplicate key '2': first at line 3, again at line 10; remove one"
     ]
     assert stored(table) == {}
@@ -142,9 +147,7 @@ def test_a_bad_value_in_the_last_chunk_leaves_the_table_as_it_was(
     (tmp_path / "items.csv").write_text(
         csv_text(range(1, 13), price={1: "1.25", 12: "cheap"}), encoding="utf-8"
     )
-    with pytest.raises(InvalidDatasets) as raised:
-        run(table, tmp_path)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(table, tmp_path) == [
         "items.csv:13:12: price expects a number of at most 8 digits before the decimal point "
         "and 2 after it, got 'cheap'"
     ]
@@ -180,9 +183,7 @@ def test_a_file_with_no_rows_never_empties_the_table_it_prunes(
     (tmp_path / "items.csv").write_text(csv_text(range(1, 8)), encoding="utf-8")
     run(table, tmp_path, owned)
     (tmp_path / "items.csv").write_text("id,name,price,note\n", encoding="utf-8")
-    with pytest.raises(InvalidDatasets) as raised:
-        run(table, tmp_path, owned)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(table, tmp_path, owned) == [
         "items.csv: the file has no rows, and pruning would delete all 7 rows it wrote to "
         "'items'; if that is what you want, declare the dataset with allow_empty=True"
     ]
@@ -328,9 +329,7 @@ def test_keys_a_collation_calls_equal_in_two_chunks_are_one_key_to_the_sync(
     assert small_chunks == ["codes"]
     # 'A2' in the third chunk is 'a2' of the first to the database: a problem, as planned whole.
     (tmp_path / "codes.csv").write_text(codes_csv([*codes, "A2"]), encoding="utf-8")
-    with pytest.raises(InvalidDatasets) as raised, engine.connect() as connection:
-        sync(connection, [CODES], base_dir=tmp_path)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(engine, tmp_path, CODES) == [
         "codes.csv:9:1: key 'A2' is the same key to the database as 'a2' at line 3 (the key "
         "column compares them as equal, e.g. ignoring case, accents or trailing spaces); remove "
         "one of the rows"
@@ -377,11 +376,7 @@ def test_a_problem_of_the_header_is_named_once_not_once_a_chunk(
 ) -> None:
     text = csv_text(range(1, 11)).replace("id,name,price,note", "id,name,price,colour")
     (tmp_path / "items.csv").write_text(text, encoding="utf-8")
-    with pytest.raises(InvalidDatasets) as raised:
-        run(table, tmp_path)
-    assert [str(problem) for problem in raised.value.problems] == [
-        "items.csv:1:15: unknown column 'colour' for table 'items'"
-    ]
+    assert refused(table, tmp_path) == ["items.csv:1:15: unknown column 'colour' for table 'items'"]
 
 
 def test_a_missing_file_is_the_warning_it_is_when_planned_whole(
@@ -399,9 +394,7 @@ def test_a_missing_file_is_the_warning_it_is_when_planned_whole(
             "path in the Dataset(...) declaration; table 'items' left unchanged"
         )
     )
-    with pytest.raises(InvalidDatasets) as raised:
-        run(table, tmp_path, strict=True)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(table, tmp_path, strict=True) == [
         "items.csv: dataset file for 'items' not found; create it, or fix the path in the "
         "Dataset(...) declaration"
     ]
@@ -439,9 +432,7 @@ def test_references_by_natural_key_to_a_table_no_dataset_fills_are_resolved_a_ch
     assert [provider for _, provider in stored_ids] == [1, 2] * 4
     lines[6] = "7,model 7,opnai"
     (tmp_path / "models.csv").write_text("id,name,provider_id\n" + "\n".join(lines) + "\n")
-    with pytest.raises(InvalidDatasets) as raised, engine.connect() as connection:
-        sync(connection, [models], base_dir=tmp_path)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(engine, tmp_path, models) == [
         "models.csv:8:11: provider_id: no row of 'providers' has name 'opnai' (did you mean "
         "'openai'?); add the row to 'providers' (or its dataset file), or fix the name"
     ]
@@ -615,9 +606,7 @@ def test_a_key_listed_again_after_a_row_with_a_bad_value_is_a_duplicate_too(
     lines = ["id,name,price", "2,item 2,cheap"] + [f"{n},item {n},1.00" for n in range(3, 8)]
     lines.append("2,item 2 again,1.00")
     (tmp_path / "items.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InvalidDatasets) as raised:
-        run(table, tmp_path)
-    assert [str(problem) for problem in raised.value.problems] == [
+    assert refused(table, tmp_path) == [
         "items.csv:2:10: price expects a number of at most 8 digits before the decimal point "
         "and 2 after it, got 'cheap'",
         "items.csv:8:1: duplicate key '2': first at line 2, again at line 8; remove one",
